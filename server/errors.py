@@ -1,0 +1,306 @@
+"""The one error base of the facade and its stable codes.
+
+Every failure that reaches a client is a :class:`FacadeError`; the app renders it as an
+OperationOutcome (FHIR R4 `operationoutcome.html`) with the HTTP status it carries. Codes are
+stable and never reused; they are numbered in blocks per area::
+
+    FacadeError                                  FAC-0000 (abstract)
+    ├── request and REST semantics               FAC-1xxx
+    │   ├── InvalidRequestError          400     FAC-1001
+    │   ├── ResourceNotFoundError        404     FAC-1002
+    │   ├── ResourceGoneError            410     FAC-1003
+    │   ├── UnsupportedResourceTypeError 404     FAC-1004
+    │   ├── MethodNotAllowedError        405     FAC-1005
+    │   ├── NotAcceptableError           406     FAC-1006
+    │   ├── UnsupportedMediaTypeError    415     FAC-1007
+    │   ├── PayloadTooLargeError         413     FAC-1008
+    │   ├── PreconditionFailedError      412     FAC-1009
+    │   ├── MultipleMatchesError         412     FAC-1010
+    │   ├── IdMismatchError              400     FAC-1011
+    │   ├── VersionConflictError         409     FAC-1012
+    │   ├── InvalidSearchParameterError  400     FAC-1013
+    │   ├── RouteNotFoundError           404     FAC-1014
+    │   ├── InvalidPatchError            400     FAC-1015
+    │   ├── TransactionEntryError        4xx     FAC-1016 (wraps the failing entry's error)
+    │   └── PatchFailedError             422     FAC-1017
+    ├── content validation               FAC-2xxx
+    │   ├── MalformedJsonError           400     FAC-2001
+    │   ├── ResourceTypeMismatchError    400     FAC-2002
+    │   ├── ResourceValidationError      400     FAC-2003 (one issue per problem)
+    │   └── PatchResultInvalidError      422     FAC-2004
+    ├── storage                          FAC-3xxx
+    │   ├── StorageUnavailableError      503     FAC-3001
+    │   └── StorageBusyError             503     FAC-3002
+    └── InternalError                    500     FAC-9001
+
+An issue carries the OperationOutcome ``issue.code`` (the IssueType value set), a human message,
+and, where one exists, the FHIRPath ``expression`` of the offending element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+__all__ = [
+    "ERROR_CODE_SYSTEM",
+    "FacadeError",
+    "Issue",
+    "InvalidRequestError",
+    "ResourceNotFoundError",
+    "ResourceGoneError",
+    "UnsupportedResourceTypeError",
+    "MethodNotAllowedError",
+    "NotAcceptableError",
+    "UnsupportedMediaTypeError",
+    "PayloadTooLargeError",
+    "PreconditionFailedError",
+    "MultipleMatchesError",
+    "IdMismatchError",
+    "VersionConflictError",
+    "InvalidSearchParameterError",
+    "RouteNotFoundError",
+    "InvalidPatchError",
+    "TransactionEntryError",
+    "PatchFailedError",
+    "MalformedJsonError",
+    "ResourceTypeMismatchError",
+    "ResourceValidationError",
+    "PatchResultInvalidError",
+    "StorageUnavailableError",
+    "StorageBusyError",
+    "InternalError",
+]
+
+#: CodeSystem of the stable error codes, carried in ``issue.details.coding``.
+ERROR_CODE_SYSTEM = "urn:fhir-facade:error-code"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One OperationOutcome issue (R4 `OperationOutcome.issue`)."""
+
+    message: str
+    code: str = "invalid"
+    severity: str = "error"
+    expression: tuple[str, ...] = field(default=())
+
+
+class FacadeError(Exception):
+    """Base of every error the facade reports. Subclasses fix code, status and issue type."""
+
+    code: ClassVar[str] = "FAC-0000"
+    http_status: ClassVar[int] = 500
+    issue_type: ClassVar[str] = "exception"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expression: str | tuple[str, ...] | None = None,
+        issues: list[Issue] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if isinstance(expression, str):
+            expression = (expression,)
+        self.expression: tuple[str, ...] = expression or ()
+        self._issues = issues
+        self.headers = headers or {}
+
+    @property
+    def issues(self) -> list[Issue]:
+        """The issues to report; one built from the message when none were given."""
+        if self._issues:
+            return self._issues
+        return [Issue(message=self.message, code=self.issue_type, expression=self.expression)]
+
+
+# --- request and REST semantics (FAC-1xxx) -------------------------------------------------
+
+
+class InvalidRequestError(FacadeError):
+    code = "FAC-1001"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class ResourceNotFoundError(FacadeError):
+    code = "FAC-1002"
+    http_status = 404
+    issue_type = "not-found"
+
+
+class ResourceGoneError(FacadeError):
+    """Read of a deleted resource or version (R4 http.html#read: 410 Gone)."""
+
+    code = "FAC-1003"
+    http_status = 410
+    issue_type = "deleted"
+
+
+class UnsupportedResourceTypeError(FacadeError):
+    code = "FAC-1004"
+    http_status = 404
+    issue_type = "not-supported"
+
+
+class MethodNotAllowedError(FacadeError):
+    code = "FAC-1005"
+    http_status = 405
+    issue_type = "not-supported"
+
+
+class NotAcceptableError(FacadeError):
+    """`_format` / `Accept` asks for a format we do not serve (R4 http.html#mime-type)."""
+
+    code = "FAC-1006"
+    http_status = 406
+    issue_type = "not-supported"
+
+
+class UnsupportedMediaTypeError(FacadeError):
+    code = "FAC-1007"
+    http_status = 415
+    issue_type = "not-supported"
+
+
+class PayloadTooLargeError(FacadeError):
+    code = "FAC-1008"
+    http_status = 413
+    issue_type = "too-long"
+
+
+class PreconditionFailedError(FacadeError):
+    """`If-Match` did not match the current version (R4 http.html#concurrency)."""
+
+    code = "FAC-1009"
+    http_status = 412
+    issue_type = "conflict"
+
+
+class MultipleMatchesError(FacadeError):
+    """A conditional interaction matched more than one resource (R4 http.html#cond-update)."""
+
+    code = "FAC-1010"
+    http_status = 412
+    issue_type = "multiple-matches"
+
+
+class IdMismatchError(FacadeError):
+    code = "FAC-1011"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class VersionConflictError(FacadeError):
+    code = "FAC-1012"
+    http_status = 409
+    issue_type = "conflict"
+
+
+class InvalidSearchParameterError(FacadeError):
+    code = "FAC-1013"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class RouteNotFoundError(FacadeError):
+    code = "FAC-1014"
+    http_status = 404
+    issue_type = "not-found"
+
+
+class InvalidPatchError(FacadeError):
+    code = "FAC-1015"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class TransactionEntryError(FacadeError):
+    """A transaction entry failed; the whole transaction is rolled back (R4 http.html#trules).
+
+    Carries the status of the entry's own error and names the entry in every issue.
+    """
+
+    code = "FAC-1016"
+    issue_type = "processing"
+
+    def __init__(self, index: int, cause: FacadeError) -> None:
+        super().__init__(f"Bundle.entry[{index}]: {cause.message}")
+        self.cause = cause
+        self.index = index
+        self.http_status = cause.http_status  # type: ignore[misc]
+        self._issues = [
+            Issue(
+                message=f"Bundle.entry[{index}]: {issue.message}",
+                code=issue.code,
+                severity=issue.severity,
+                expression=issue.expression or (f"Bundle.entry[{index}]",),
+            )
+            for issue in cause.issues
+        ]
+
+
+class PatchFailedError(FacadeError):
+    """A JSON Patch `test` failed or a path it names does not exist (RFC 6902 section 5)."""
+
+    code = "FAC-1017"
+    http_status = 422
+    issue_type = "processing"
+
+
+# --- content validation (FAC-2xxx) ---------------------------------------------------------
+
+
+class MalformedJsonError(FacadeError):
+    code = "FAC-2001"
+    http_status = 400
+    issue_type = "structure"
+
+
+class ResourceTypeMismatchError(FacadeError):
+    code = "FAC-2002"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class ResourceValidationError(FacadeError):
+    """The resource breaks R4 structure, types, cardinality or a required binding."""
+
+    code = "FAC-2003"
+    http_status = 400
+    issue_type = "invalid"
+
+
+class PatchResultInvalidError(ResourceValidationError):
+    """The patched resource is not valid (R4 http.html#patch: 422 Unprocessable Entity)."""
+
+    code = "FAC-2004"
+    http_status = 422
+    issue_type = "processing"
+
+
+# --- storage (FAC-3xxx) ---------------------------------------------------------------------
+
+
+class StorageUnavailableError(FacadeError):
+    code = "FAC-3001"
+    http_status = 503
+    issue_type = "transient"
+
+
+class StorageBusyError(FacadeError):
+    code = "FAC-3002"
+    http_status = 503
+    issue_type = "transient"
+
+
+# --- internal (FAC-9xxx) --------------------------------------------------------------------
+
+
+class InternalError(FacadeError):
+    code = "FAC-9001"
+    http_status = 500
+    issue_type = "exception"
