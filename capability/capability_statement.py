@@ -1,0 +1,111 @@
+"""The CapabilityStatement, generated from what is registered (R4 capabilitystatement.html).
+
+Types and interactions come from ``capability/resource_types.py``, search parameters from
+``capability/search_parameters.py`` and operations from ``capability/operations.py``; nothing is
+written by hand, so the statement cannot drift from what the server does.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from capability.operations import OPERATIONS
+from capability.resource_types import (
+    FINANCIAL_TYPES,
+    REFERENCED_TYPES,
+    SYSTEM_INTERACTIONS,
+    TYPE_INTERACTIONS,
+)
+from capability.search_parameters import parameters_for
+
+__all__ = ["SOFTWARE_NAME", "SOFTWARE_VERSION", "capability_statement", "capability_statement_bytes"]
+
+SOFTWARE_NAME = "FHIR Financial Facade"
+SOFTWARE_VERSION = "0.1.0"
+_RELEASE_DATE = "2026-11-22"
+
+
+def _resource(resource_type: str) -> dict[str, Any]:
+    operations = [
+        {"name": op.code, "definition": op.definition}
+        for op in OPERATIONS
+        if op.resource_type == resource_type
+    ]
+    entry: dict[str, Any] = {
+        "type": resource_type,
+        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalRead": "full-support",
+        "conditionalUpdate": True,
+        "conditionalDelete": "single",
+        "referencePolicy": ["literal", "local"],
+        "searchParam": [
+            {
+                "name": p.code,
+                "definition": p.definition,
+                "type": p.type,
+                "documentation": p.documentation,
+            }
+            for p in parameters_for(resource_type).values()
+        ],
+    }
+    if operations:
+        entry["operation"] = operations
+    return entry
+
+
+def capability_statement(fhir_base: str) -> dict[str, Any]:
+    """The statement for a server whose FHIR base is ``fhir_base``."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": _RELEASE_DATE,
+        "publisher": SOFTWARE_NAME,
+        "kind": "instance",
+        "software": {"name": SOFTWARE_NAME, "version": SOFTWARE_VERSION},
+        "implementation": {
+            "description": "FHIR R4 server for claims, remittances, coverage and eligibility",
+            "url": fhir_base,
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": [_resource(t) for t in (*FINANCIAL_TYPES, *REFERENCED_TYPES)],
+                "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "searchParam": [
+                    {
+                        "name": p.code,
+                        "definition": p.definition,
+                        "type": p.type,
+                        "documentation": p.documentation,
+                    }
+                    for p in parameters_for(FINANCIAL_TYPES[0]).values()
+                    if p.code.startswith("_")
+                ],
+                "operation": [
+                    {"name": op.code, "definition": op.definition}
+                    for op in OPERATIONS
+                    if op.resource_type is None
+                ],
+            }
+        ],
+    }
+
+
+@lru_cache(maxsize=8)
+def capability_statement_bytes(fhir_base: str) -> bytes:
+    """Serialised once per base URL; `metadata` serves these bytes."""
+    statement = capability_statement(fhir_base)
+    rest = statement["rest"][0]
+    if not rest["operation"]:
+        del rest["operation"]
+    return orjson.dumps(statement)

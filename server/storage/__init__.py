@@ -1,0 +1,1 @@
+"""Storage: the repository port, index extraction and adapters (DESIGN.md law 2)."""
