@@ -1,0 +1,504 @@
+"""Validate a FHIR R4 resource on the way in (DESIGN.md law 1), reporting every problem at once.
+
+Two passes over the parsed JSON:
+
+1. a strict walk over the JSON itself, driven by the compiled element tables of
+   :mod:`server.fhir.models`. It enforces what the R4B models let through or cannot say
+   precisely:
+
+   - JSON types of primitives (R4 ``json.html#primitive``, ``datatypes.html``): booleans are
+     ``true``/``false``; integer, positiveInt and unsignedInt are JSON integers in their
+     32-bit range (``"sequence": "1"`` is rejected: R4B's lax mode accepts it); decimal is a
+     JSON number; every other primitive is a non-empty JSON string matching its R4 regex;
+   - arrays exactly where an element repeats, no ``null``, no ``[]``, no ``{}``
+     (``json.html``: "objects and arrays are never empty, properties never null"), the
+     ``_element`` primitive-extension siblings (objects, or arrays aligned with the values),
+     ``resourceType`` only at resource roots, unknown elements;
+   - required bindings (``terminologies.html#required``): the models' ``enum_values`` and the
+     R4 rows of ``profiles/r4_core.py`` (``Money.currency`` is ISO 4217, ...);
+   - choice elements ``[x]`` (``formats.html#choice``): at most one, and one when required;
+   - minimum cardinality, ``dom-2`` (no nested contained) and ``sqty-1`` (SimpleQuantity has
+     no comparator);
+   - contained resources and ``Bundle.entry.resource`` recursively, by their own type.
+
+2. the R4B model check (:func:`server.fhir.models.model_check`); its issues are merged,
+   dropping those about an element the walk already reported on (same, enclosing or enclosed
+   expression).
+
+Issues carry FHIRPath expressions (``Claim.item[0].sequence``); messages name the element and
+the rule and never echo the value (no PHI in errors, DESIGN.md law 6).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Iterable
+from decimal import Decimal
+from typing import Any, Final
+
+from server.errors import (
+    Issue,
+    ResourceTypeMismatchError,
+    ResourceValidationError,
+    UnsupportedResourceTypeError,
+)
+from server.fhir.models import (
+    ANY_RESOURCE,
+    PRIMITIVE_EXTENSION,
+    ElementInfo,
+    TypeInfo,
+    is_known_resource_type,
+    model_check,
+    type_info,
+)
+
+__all__ = ["validate_resource"]
+
+#: Objects nested deeper than this are refused rather than followed (stack safety).
+MAX_DEPTH: Final = 128
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
+#: R4 datatypes.html#string: "Strings SHALL NOT exceed 1MB (1024*1024 characters)".
+_MAX_STRING: Final = 1024 * 1024
+_ELEMENT_NAME: Final = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,63}")
+_PATH_BREAK: Final = re.compile(r"[.\[]")
+
+# --- primitive rules (R4 datatypes.html; regexes as published, matched in full) -------------
+
+_YEAR: Final = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_TIME: Final = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+_ZONE: Final = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_MONTH_DAY: Final = r"-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])"
+_STRING_PATTERNS: Final[dict[str, str | None]] = {
+    "string": None,
+    "markdown": None,
+    "xhtml": None,
+    "code": r"[^\s]+(\s[^\s]+)*",
+    "id": r"[A-Za-z0-9\-.]{1,64}",
+    "uri": r"\S*",
+    "url": r"\S*",
+    "canonical": r"\S*",
+    "oid": r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+",
+    "uuid": r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "date": _YEAR + r"(" + _MONTH_DAY + r")?)?",
+    "dateTime": _YEAR + r"(" + _MONTH_DAY + r"(T" + _TIME + _ZONE + r")?)?)?",
+    "instant": _YEAR + _MONTH_DAY + r")T" + _TIME + _ZONE,
+    "time": _TIME,
+}
+_LENGTH_LIMITED: Final = frozenset({"string", "markdown", "code", "id"})
+_BASE64: Final = re.compile(r"[0-9a-zA-Z+/=]+")
+
+_Check = Callable[[Any], "str | None"]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, (Decimal, float)):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _check_boolean(value: Any) -> str | None:
+    if value is True or value is False:
+        return None
+    return f"boolean must be JSON true or false, not {_json_type(value)}"
+
+
+def _integer_check(type_code: str, minimum: int) -> _Check:
+    def check(value: Any) -> str | None:
+        if type(value) is not int:
+            return f"{type_code} must be a JSON integer, not {_json_type(value)}"
+        if not minimum <= value <= _INT32_MAX:
+            return f"{type_code} must be between {minimum} and {_INT32_MAX}"
+        return None
+
+    return check
+
+
+def _check_decimal(value: Any) -> str | None:
+    kind = type(value)
+    if kind is Decimal:
+        return None if value.is_finite() else "decimal must be a finite JSON number"
+    if kind is int:
+        return None
+    if kind is float:
+        return None if math.isfinite(value) else "decimal must be a finite JSON number"
+    return f"decimal must be a JSON number, not {_json_type(value)}"
+
+
+def _string_check(type_code: str, pattern: str | None) -> _Check:
+    compiled = re.compile(pattern) if pattern is not None else None
+    limited = type_code in _LENGTH_LIMITED
+
+    def check(value: Any) -> str | None:
+        if type(value) is not str:
+            return f"{type_code} must be a JSON string, not {_json_type(value)}"
+        if not value:
+            return f"{type_code} must not be an empty string"
+        if limited and len(value) > _MAX_STRING:
+            return f"{type_code} must not exceed 1048576 characters"
+        if compiled is not None and compiled.fullmatch(value) is None:
+            return f"is not a valid {type_code} (R4 datatypes.html#{type_code})"
+        return None
+
+    return check
+
+
+def _check_base64(value: Any) -> str | None:
+    """R4 base64Binary; whitespace is tolerated, the rest must be whole base64 quartets."""
+    if type(value) is not str:
+        return f"base64Binary must be a JSON string, not {_json_type(value)}"
+    compact = "".join(value.split())
+    if not compact or len(compact) % 4 or _BASE64.fullmatch(compact) is None:
+        return "is not valid base64Binary (R4 datatypes.html#base64Binary)"
+    return None
+
+
+def _build_checks() -> dict[str, _Check]:
+    checks: dict[str, _Check] = {
+        "boolean": _check_boolean,
+        "integer": _integer_check("integer", _INT32_MIN),
+        "unsignedInt": _integer_check("unsignedInt", 0),
+        "positiveInt": _integer_check("positiveInt", 1),
+        "decimal": _check_decimal,
+        "base64Binary": _check_base64,
+    }
+    for type_code, pattern in _STRING_PATTERNS.items():
+        checks[type_code] = _string_check(type_code, pattern)
+    return checks
+
+
+_CHECKS: Final[dict[str, _Check]] = _build_checks()
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+class _Walk:
+    """One strict pass over a resource's JSON; collects issues instead of stopping."""
+
+    __slots__ = ("issues", "too_deep")
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+        self.too_deep = False
+
+    def add(self, path: str, rule: str, code: str) -> None:
+        self.issues.append(Issue(f"{path}: {rule}", code, expression=(path,)))
+
+    # resources and objects
+
+    def resource(self, obj: dict[str, Any], path: str, depth: int, contained: bool) -> None:
+        resource_type = obj.get("resourceType")
+        if not isinstance(resource_type, str) or not is_known_resource_type(resource_type):
+            self.add(
+                path, "must be a resource whose resourceType names an R4 resource type", "structure"
+            )
+            return
+        if contained and "contained" in obj:
+            self.add(
+                f"{path}.contained",
+                "a contained resource SHALL NOT contain resources (dom-2)",
+                "invariant",
+            )
+        self.object(obj, type_info(resource_type), path, depth)
+
+    def object(self, obj: dict[str, Any], info: TypeInfo, path: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            self.too_deep = True
+            self.add(path, f"content is nested more than {MAX_DEPTH} levels deep", "structure")
+            return
+        if not obj:
+            self.add(path, "must not be an empty object (ele-1)", "structure")
+            return
+        elements = info.elements
+        chosen: dict[str, str] | None = None
+        for key, value in obj.items():
+            element = elements.get(key)
+            if element is None:
+                element = self.extension_sibling(key, value, obj, info, path, depth)
+                if element is None:
+                    continue
+            else:
+                self.value(value, element, obj, f"{path}.{key}", depth)
+            if element.choice is not None:
+                chosen = self.choose(chosen, element, key, path)
+        self.cardinality(obj, info, chosen, path)
+
+    def extension_sibling(
+        self, key: str, value: Any, obj: dict[str, Any], info: TypeInfo, path: str, depth: int
+    ) -> ElementInfo | None:
+        """Handle a key that is not an element: ``_element``, ``resourceType`` or unknown."""
+        if key == "resourceType" and info.is_resource:
+            return None
+        if key[:1] == "_":
+            base = info.elements.get(key[1:])
+            if base is not None and base.primitive is not None:
+                self.primitive_extension(value, base, obj, f"{path}.{key}", depth)
+                return base
+        self.unknown(key, info, path)
+        return None
+
+    def unknown(self, key: str, info: TypeInfo, path: str) -> None:
+        if key == "resourceType":
+            self.add(
+                f"{path}.resourceType",
+                "resourceType is only allowed at the root of a resource",
+                "structure",
+            )
+        elif _ELEMENT_NAME.fullmatch(key):
+            self.add(
+                f"{path}.{key}",
+                f"unknown element: {info.name} has no element of this name",
+                "structure",
+            )
+        else:
+            self.add(path, "has a property whose name is not a FHIR element name", "structure")
+
+    def choose(
+        self, chosen: dict[str, str] | None, element: ElementInfo, key: str, path: str
+    ) -> dict[str, str]:
+        prefix = element.choice
+        assert prefix is not None
+        if chosen is None:
+            chosen = {}
+        first = chosen.setdefault(prefix, element.name)
+        if first != element.name:
+            self.add(
+                f"{path}.{key}",
+                f"only one of {prefix}[x] may be present (R4 formats.html#choice)",
+                "structure",
+            )
+        return chosen
+
+    def cardinality(
+        self, obj: dict[str, Any], info: TypeInfo, chosen: dict[str, str] | None, path: str
+    ) -> None:
+        for name in info.required:
+            if name not in obj and not _stands_in(obj.get(f"_{name}")):
+                self.add(
+                    f"{path}.{name}",
+                    "required element is missing (minimum cardinality 1)",
+                    "required",
+                )
+        for prefix in info.required_choices:
+            if chosen is None or prefix not in chosen:
+                self.add(
+                    f"{path}.{prefix}[x]",
+                    "required element is missing (minimum cardinality 1)",
+                    "required",
+                )
+
+    # element values
+
+    def value(
+        self, value: Any, element: ElementInfo, obj: dict[str, Any], path: str, depth: int
+    ) -> None:
+        if element.is_list:
+            if not isinstance(value, list):
+                self.add(
+                    path,
+                    f"must be a JSON array (the element repeats), not {_json_type(value)}",
+                    "structure",
+                )
+            elif not value:
+                self.add(path, "must not be an empty array", "structure")
+            elif element.primitive is not None:
+                self.primitive_list(value, element, obj.get(f"_{element.name}"), path)
+            else:
+                for index, item in enumerate(value):
+                    self.complex(item, element, f"{path}[{index}]", depth)
+        elif isinstance(value, list):
+            self.add(path, "must not be an array (the element does not repeat)", "structure")
+        elif element.primitive is not None:
+            self.primitive(value, element, path)
+        else:
+            self.complex(value, element, path, depth)
+
+    def primitive_list(
+        self, values: list[Any], element: ElementInfo, siblings: Any, path: str
+    ) -> None:
+        for index, item in enumerate(values):
+            if item is not None:
+                self.primitive(item, element, f"{path}[{index}]")
+            elif not _has_item(siblings, index):
+                self.add(
+                    f"{path}[{index}]",
+                    f"must not be null unless _{element.name} has an entry at the same index",
+                    "structure",
+                )
+
+    def primitive(self, value: Any, element: ElementInfo, path: str) -> None:
+        if value is None:
+            self.add(path, "must not be null", "structure")
+            return
+        rule = _CHECKS[element.primitive](value)  # type: ignore[index]
+        if rule is not None:
+            self.add(path, rule, "value")
+        elif element.codes is not None:
+            if value not in element.codes:
+                self.add(path, _binding_rule(element), "code-invalid")
+        elif element.code_pattern is not None and element.code_pattern.fullmatch(value) is None:
+            self.add(path, _binding_rule(element), "code-invalid")
+
+    def complex(self, value: Any, element: ElementInfo, path: str, depth: int) -> None:
+        if not isinstance(value, dict):
+            self.add(path, f"must be a JSON object, not {_json_type(value)}", "structure")
+        elif element.type_name == ANY_RESOURCE:
+            self.resource(value, path, depth + 1, contained=element.name == "contained")
+        else:
+            self.object(value, type_info(element.type_name), path, depth + 1)
+            if element.simple_quantity and "comparator" in value:
+                self.add(
+                    f"{path}.comparator", "a SimpleQuantity has no comparator (sqty-1)", "invariant"
+                )
+
+    def primitive_extension(
+        self, value: Any, base: ElementInfo, obj: dict[str, Any], path: str, depth: int
+    ) -> None:
+        """``_element``: an object, or for a repeating primitive an array aligned with it."""
+        values = obj.get(base.name)
+        if not base.is_list:
+            if isinstance(value, list):
+                self.add(path, "must not be an array (the element does not repeat)", "structure")
+            else:
+                self.extension_object(value, values is not None, path, depth)
+            return
+        if not isinstance(value, list):
+            self.add(path, f"must be a JSON array aligned with {base.name}", "structure")
+            return
+        if not value:
+            self.add(path, "must not be an empty array", "structure")
+            return
+        if isinstance(values, list) and len(values) != len(value):
+            self.add(path, f"must have as many entries as {base.name}", "structure")
+        for index, item in enumerate(value):
+            has_value = _has_item(values, index)
+            if item is not None:
+                self.extension_object(item, has_value, f"{path}[{index}]", depth)
+            elif not has_value:
+                self.add(
+                    f"{path}[{index}]",
+                    f"must not be null unless {base.name} has a value at the same index",
+                    "structure",
+                )
+
+    def extension_object(self, value: Any, has_value: bool, path: str, depth: int) -> None:
+        if not isinstance(value, dict):
+            self.add(path, f"must be a JSON object, not {_json_type(value)}", "structure")
+            return
+        self.object(value, type_info(PRIMITIVE_EXTENSION), path, depth + 1)
+        if value and not has_value and "extension" not in value:
+            self.add(path, "a primitive without a value must have extensions (ele-1)", "structure")
+
+
+def _stands_in(sibling: Any) -> bool:
+    """Whether an ``_element`` sibling stands in for an absent required primitive."""
+    return sibling is not None and not (isinstance(sibling, dict) and "extension" not in sibling)
+
+
+def _has_item(values: Any, index: int) -> bool:
+    return isinstance(values, list) and index < len(values) and values[index] is not None
+
+
+def _binding_rule(element: ElementInfo) -> str:
+    if element.value_set is None:
+        return "code is not in the value set of its required binding"
+    return f"code is not in the required value set {element.value_set}"
+
+
+# --- merging with the model check -----------------------------------------------------------
+
+
+def _prefixes(expression: str) -> Iterable[str]:
+    for match in _PATH_BREAK.finditer(expression):
+        yield expression[: match.start()]
+
+
+def _merge(walked: list[Issue], modelled: list[Issue]) -> list[Issue]:
+    """Walk issues, then model issues about elements the walk did not already report on."""
+    if not walked:
+        return modelled
+    reported: set[str] = set()
+    enclosing: set[str] = set()
+    for issue in walked:
+        for expression in issue.expression:
+            reported.add(expression)
+            enclosing.update(_prefixes(expression))
+    merged = list(walked)
+    for issue in modelled:
+        expression = issue.expression[0] if issue.expression else ""
+        if expression in reported or expression in enclosing:
+            continue
+        if any(prefix in reported for prefix in _prefixes(expression)):
+            continue
+        merged.append(issue)
+    return merged
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def validate_resource(
+    data: Any,
+    *,
+    expected_type: str | None = None,
+    allowed_types: Collection[str] | None = None,
+) -> None:
+    """Validate parsed FHIR JSON (from :func:`server.fhir.json_codec.loads`) as an R4 resource.
+
+    Raises :class:`ResourceTypeMismatchError` when ``data`` is not an object whose string
+    ``resourceType`` names an R4 resource type (and equals ``expected_type`` when given),
+    :class:`UnsupportedResourceTypeError` when ``allowed_types`` is given and excludes it, and
+    :class:`ResourceValidationError` listing every problem found otherwise.
+    """
+    resource_type = _checked_resource_type(data, expected_type, allowed_types)
+    walk = _Walk()
+    walk.object(data, type_info(resource_type), resource_type, 0)
+    issues = walk.issues
+    if not walk.too_deep:
+        issues = _merge(issues, model_check(data))
+    if issues:
+        count = len(issues)
+        raise ResourceValidationError(
+            f"{resource_type} is not valid FHIR R4 ({count} issue{'s' if count > 1 else ''}): "
+            f"{issues[0].message}",
+            issues=issues,
+        )
+
+
+def _checked_resource_type(
+    data: Any, expected_type: str | None, allowed_types: Collection[str] | None
+) -> str:
+    if not isinstance(data, dict):
+        raise ResourceTypeMismatchError(
+            f"The body must be a JSON object (a FHIR resource), not {_json_type(data)}"
+        )
+    resource_type = data.get("resourceType")
+    if not isinstance(resource_type, str):
+        raise ResourceTypeMismatchError(
+            "The resource has no resourceType string", expression="resourceType"
+        )
+    known = is_known_resource_type(resource_type)
+    if expected_type is not None and resource_type != expected_type:
+        found = f", not {resource_type}" if known else ""
+        raise ResourceTypeMismatchError(
+            f"resourceType must be {expected_type}{found}", expression="resourceType"
+        )
+    if not known:
+        raise ResourceTypeMismatchError(
+            "resourceType does not name an R4 resource type", expression="resourceType"
+        )
+    if allowed_types is not None and resource_type not in allowed_types:
+        raise UnsupportedResourceTypeError(
+            f"Resource type {resource_type} is not supported here", expression="resourceType"
+        )
+    return resource_type
