@@ -1,0 +1,123 @@
+"""Application wiring: ``create_app(settings)`` and the lifespan that owns the store.
+
+Every error leaves as an OperationOutcome (DESIGN.md law 6): FacadeErrors with their own status
+and code, framework errors (unknown route, wrong method, bad path parameter) mapped to the
+matching FacadeError, anything unexpected as a 500 with no stack trace in the body and none of
+the request's data in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.errors import (
+    FacadeError,
+    InternalError,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    RouteNotFoundError,
+    StorageUnavailableError,
+)
+from server.fhir import json_codec
+from server.fhir.handlers import FhirContext
+from server.fhir.media import FHIR_JSON
+from server.fhir.outcomes import error_outcome
+from server.fhir.router import build_fhir_router
+from server.middleware import BodyLimitMiddleware, RequestIdMiddleware, current_request_id
+from server.settings import Settings
+from server.storage.factory import repository_from_settings
+from server.storage.port import Repository
+
+__all__ = ["create_app", "error_response"]
+
+_log = logging.getLogger("facade")
+
+
+def error_response(error: FacadeError) -> Response:
+    """An OperationOutcome response for ``error``."""
+    return Response(
+        content=json_codec.dumps(error_outcome(error)),
+        status_code=error.http_status,
+        headers={**error.headers, "Content-Type": f"{FHIR_JSON}; charset=utf-8"},
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FacadeError)
+    async def facade_error(_: Request, exc: FacadeError) -> Response:
+        if exc.http_status >= 500:
+            _log.warning("request_id=%s error=%s", current_request_id(), exc.code)
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "request"
+        return error_response(InvalidRequestError(f"Invalid request: {where}", expression=where))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_response(RouteNotFoundError("No FHIR interaction at this URL"))
+        if exc.status_code == 405:
+            return error_response(MethodNotAllowedError("This URL does not take that method"))
+        return error_response(InvalidRequestError(str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        # Frames only: exception messages may quote request data.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        _log.error(
+            "request_id=%s unexpected %s\n%s", current_request_id(), type(exc).__name__, frames
+        )
+        return error_response(InternalError("The server failed to process the request"))
+
+
+def create_app(settings: Settings | None = None, repo: Repository | None = None) -> FastAPI:
+    """The facade as an ASGI app. ``repo`` overrides the adapter chosen from the settings."""
+    settings = settings or Settings()
+    repository = repo or repository_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await repository.open()
+        try:
+            yield
+        finally:
+            await repository.close()
+
+    app = FastAPI(
+        title="FHIR Financial Facade",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.fhir = FhirContext(repo=repository, settings=settings)
+    _install_error_handlers(app)
+    app.include_router(build_fhir_router())
+
+    @app.get("/healthz", tags=["operations"], summary="liveness")
+    async def healthz() -> Response:
+        return Response(content=b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/readyz", tags=["operations"], summary="readiness: the store answers")
+    async def readyz() -> Response:
+        try:
+            await repository.ping()
+        except StorageUnavailableError as exc:
+            return error_response(exc)
+        return Response(content=b'{"status":"ready"}', media_type="application/json")
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

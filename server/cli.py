@@ -1,0 +1,71 @@
+"""The ``facade`` console script (DESIGN.md, "Public interface")."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.settings import Settings, is_loopback_host
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    log = logging.getLogger("facade")
+    if not settings.auth.enabled:
+        if not is_loopback_host(args.host):
+            log.error("FACADE_AUTH__ENABLED=false is refused on a non-loopback bind (%s)", args.host)
+            return 2
+        log.warning(
+            "AUTHORIZATION IS OFF (FACADE_AUTH__ENABLED=false): every caller can read and write "
+            "everything. Use this for local development only."
+        )
+    else:
+        log.warning(
+            "The SMART authorization server is not part of this release; the API is open. "
+            "Bind to loopback only."
+        )
+        if not is_loopback_host(args.host):
+            log.error("Refusing a non-loopback bind (%s) without authorization", args.host)
+            return 2
+    log.info("FHIR base %s, store %s", settings.fhir_base, settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        loop="auto",
+        http="auto",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facade", description="FHIR financial facade server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the FHIR server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

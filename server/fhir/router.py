@@ -1,0 +1,238 @@
+"""FastAPI routes for the FHIR REST API under ``/fhir`` (R4 http.html).
+
+This module only translates HTTP in and out: it negotiates the format, reads headers and the
+body, and hands a :class:`~server.fhir.handlers.FhirRequest` to the framework-free handlers.
+Routes are registered one per interaction with the resource type as a path parameter whose
+OpenAPI schema enumerates the served types, so the served OpenAPI stays complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from urllib.parse import parse_qsl
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from capability.capability_statement import capability_statement_bytes
+from capability.resource_types import RESOURCE_TYPES
+from server.errors import InvalidRequestError, UnsupportedMediaTypeError
+from server.fhir import bundles, handlers, json_codec
+from server.fhir.handlers import FhirContext, FhirRequest, FhirResponse
+from server.fhir.media import FHIR_JSON, check_body_type, check_patch_type, negotiate, parse_prefer
+
+__all__ = ["build_fhir_router"]
+
+ResourceTypePath = Annotated[
+    str,
+    Path(
+        description="A served resource type",
+        json_schema_extra={"enum": sorted(RESOURCE_TYPES)},
+    ),
+]
+IdPath = Annotated[str, Path(description="Logical id", pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+
+_JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+    }
+}
+_PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json-patch+json": {"schema": {"type": "array"}}},
+    }
+}
+
+
+def _context(request: Request) -> FhirContext:
+    ctx: FhirContext = request.app.state.fhir
+    return ctx
+
+
+def _media(request: Request) -> str:
+    return negotiate(request.query_params.get("_format"), request.headers.get("accept"))
+
+
+def _render(request: Request, media: str, resp: FhirResponse) -> Response:
+    body = resp.body
+    headers = dict(resp.headers)
+    if body is None:
+        return Response(status_code=resp.status, headers=headers)
+    if request.query_params.get("_pretty") == "true":
+        body = json_codec.pretty(body)
+    headers["Content-Type"] = f"{media}; charset=utf-8"
+    return Response(content=body, status_code=resp.status, headers=headers)
+
+
+def _base_request(request: Request, method: str, **kwargs: Any) -> FhirRequest:
+    h = request.headers
+    return FhirRequest(
+        method=method,
+        params=list(request.query_params.multi_items()),
+        if_match=h.get("if-match"),
+        if_none_exist=h.get("if-none-exist"),
+        if_none_match=h.get("if-none-match"),
+        if_modified_since=h.get("if-modified-since"),
+        prefer=parse_prefer(h.get("prefer")),
+        **kwargs,
+    )
+
+
+async def _json_body(request: Request) -> Any:
+    check_body_type(request.headers.get("content-type"))
+    return handlers.parse_json_body(await request.body())
+
+
+async def _patch_body(request: Request) -> Any:
+    check_patch_type(request.headers.get("content-type"))
+    return handlers.parse_json_body(await request.body())
+
+
+Handler = Callable[[FhirContext, FhirRequest], Awaitable[FhirResponse]]
+
+
+def build_fhir_router() -> APIRouter:
+    """The `/fhir` routes, most specific paths first."""
+    router = APIRouter(prefix="/fhir", tags=["FHIR"])
+
+    @router.get("/metadata", summary="CapabilityStatement (R4 http.html#capabilities)")
+    async def metadata(request: Request) -> Response:
+        media = _media(request)
+        ctx = _context(request)
+        body = capability_statement_bytes(ctx.settings.fhir_base)
+        return _render(request, media, FhirResponse(200, body))
+
+    @router.post("/", summary="batch or transaction Bundle", openapi_extra=_JSON_BODY)
+    @router.post("", include_in_schema=False)
+    async def batch_or_transaction(request: Request) -> Response:
+        media = _media(request)
+        body = await _json_body(request)
+        prefer = parse_prefer(request.headers.get("prefer"))
+        return _render(request, media, await bundles.process_bundle(_context(request), body, prefer))
+
+    @router.get("/_history", summary="system history")
+    async def history_system(request: Request) -> Response:
+        media = _media(request)
+        resp = await handlers.history(_context(request), _base_request(request, "GET"))
+        return _render(request, media, resp)
+
+    @router.get("/", summary="system search (`_type`)")
+    @router.get("", include_in_schema=False)
+    async def search_system(request: Request) -> Response:
+        media = _media(request)
+        resp = await handlers.search_system(_context(request), _base_request(request, "GET"))
+        return _render(request, media, resp)
+
+    @router.get("/{resource_type}/_history", summary="type history")
+    async def history_type(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        req = _base_request(request, "GET", resource_type=resource_type)
+        return _render(request, media, await handlers.history(_context(request), req))
+
+    @router.get("/{resource_type}", summary="search-type")
+    async def search_type(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        req = _base_request(request, "GET", resource_type=resource_type)
+        return _render(request, media, await handlers.search_type(_context(request), req))
+
+    @router.post("/{resource_type}/_search", summary="search-type by POST (form body)")
+    async def search_type_post(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+            raise UnsupportedMediaTypeError(
+                "POST _search takes application/x-www-form-urlencoded parameters"
+            )
+        try:
+            form = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        except UnicodeDecodeError as exc:
+            raise InvalidRequestError("The search form is not UTF-8") from exc
+        params = [*request.query_params.multi_items(), *form]
+        req = replace(_base_request(request, "GET", resource_type=resource_type), params=params)
+        return _render(request, media, await handlers.search_type(_context(request), req))
+
+    @router.post("/{resource_type}", summary="create", status_code=201, openapi_extra=_JSON_BODY)
+    async def create(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        handlers.check_type(resource_type)
+        body = await _json_body(request)
+        req = _base_request(request, "POST", resource_type=resource_type, body=body)
+        return _render(request, media, await handlers.create(_context(request), req))
+
+    @router.put("/{resource_type}", summary="conditional update", openapi_extra=_JSON_BODY)
+    async def conditional_update(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        handlers.check_type(resource_type)
+        body = await _json_body(request)
+        req = _base_request(
+            request, "PUT", resource_type=resource_type, body=body, conditional=True
+        )
+        return _render(request, media, await handlers.update(_context(request), req))
+
+    @router.patch("/{resource_type}", summary="conditional patch", openapi_extra=_PATCH_BODY)
+    async def conditional_patch(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        handlers.check_type(resource_type)
+        body = await _patch_body(request)
+        req = _base_request(
+            request, "PATCH", resource_type=resource_type, body=body, conditional=True
+        )
+        return _render(request, media, await handlers.patch(_context(request), req))
+
+    @router.delete("/{resource_type}", summary="conditional delete")
+    async def conditional_delete(request: Request, resource_type: ResourceTypePath) -> Response:
+        media = _media(request)
+        req = _base_request(request, "DELETE", resource_type=resource_type, conditional=True)
+        return _render(request, media, await handlers.delete(_context(request), req))
+
+    @router.get("/{resource_type}/{id}/_history/{version_id}", summary="vread")
+    async def vread(
+        request: Request, resource_type: ResourceTypePath, id: IdPath, version_id: str
+    ) -> Response:
+        media = _media(request)
+        req = _base_request(
+            request, "GET", resource_type=resource_type, id=id, version_id=version_id
+        )
+        return _render(request, media, await handlers.vread(_context(request), req))
+
+    @router.get("/{resource_type}/{id}/_history", summary="instance history")
+    async def history_instance(
+        request: Request, resource_type: ResourceTypePath, id: IdPath
+    ) -> Response:
+        media = _media(request)
+        req = _base_request(request, "GET", resource_type=resource_type, id=id)
+        return _render(request, media, await handlers.history(_context(request), req))
+
+    @router.get("/{resource_type}/{id}", summary="read")
+    async def read(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+        media = _media(request)
+        req = _base_request(request, "GET", resource_type=resource_type, id=id)
+        return _render(request, media, await handlers.read(_context(request), req))
+
+    @router.put("/{resource_type}/{id}", summary="update or create", openapi_extra=_JSON_BODY)
+    async def update(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+        media = _media(request)
+        handlers.check_type(resource_type)
+        body = await _json_body(request)
+        req = _base_request(request, "PUT", resource_type=resource_type, id=id, body=body)
+        return _render(request, media, await handlers.update(_context(request), req))
+
+    @router.patch("/{resource_type}/{id}", summary="patch (JSON Patch)", openapi_extra=_PATCH_BODY)
+    async def patch(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+        media = _media(request)
+        handlers.check_type(resource_type)
+        body = await _patch_body(request)
+        req = _base_request(request, "PATCH", resource_type=resource_type, id=id, body=body)
+        return _render(request, media, await handlers.patch(_context(request), req))
+
+    @router.delete("/{resource_type}/{id}", summary="delete")
+    async def delete(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+        media = _media(request)
+        req = _base_request(request, "DELETE", resource_type=resource_type, id=id)
+        return _render(request, media, await handlers.delete(_context(request), req))
+
+    return router

@@ -1,0 +1,1 @@
+"""FHIR search: query strings to the adapter-neutral IR (R4 search.html)."""
