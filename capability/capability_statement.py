@@ -21,7 +21,12 @@ from capability.resource_types import (
 )
 from capability.search_parameters import parameters_for
 
-__all__ = ["SOFTWARE_NAME", "SOFTWARE_VERSION", "capability_statement", "capability_statement_bytes"]
+__all__ = [
+    "SOFTWARE_NAME",
+    "SOFTWARE_VERSION",
+    "capability_statement",
+    "capability_statement_bytes",
+]
 
 SOFTWARE_NAME = "FHIR Financial Facade"
 SOFTWARE_VERSION = "0.1.0"

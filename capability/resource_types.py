@@ -42,7 +42,7 @@ REFERENCED_TYPES: tuple[str, ...] = (
 
 RESOURCE_TYPES: frozenset[str] = frozenset(FINANCIAL_TYPES + REFERENCED_TYPES)
 
-#: Type and instance interactions of every served type (R4 capabilitystatement TypeRestfulInteraction).
+#: Type and instance interactions of every served type (R4 TypeRestfulInteraction).
 TYPE_INTERACTIONS: tuple[str, ...] = (
     "read",
     "vread",

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from capability.resource_types import RESOURCE_TYPES
 from server.errors import (
     FacadeError,
     InternalError,
@@ -31,6 +32,7 @@ from server.fhir.handlers import FhirContext
 from server.fhir.media import FHIR_JSON
 from server.fhir.outcomes import error_outcome
 from server.fhir.router import build_fhir_router
+from server.fhir.validation import prepare
 from server.middleware import BodyLimitMiddleware, RequestIdMiddleware, current_request_id
 from server.settings import Settings
 from server.storage.factory import repository_from_settings
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await repository.open()
+        prepare(RESOURCE_TYPES)
         try:
             yield
         finally:

@@ -24,7 +24,9 @@ def _serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("facade")
     if not settings.auth.enabled:
         if not is_loopback_host(args.host):
-            log.error("FACADE_AUTH__ENABLED=false is refused on a non-loopback bind (%s)", args.host)
+            log.error(
+                "FACADE_AUTH__ENABLED=false is refused on a non-loopback bind (%s)", args.host
+            )
             return 2
         log.warning(
             "AUTHORIZATION IS OFF (FACADE_AUTH__ENABLED=false): every caller can read and write "

@@ -31,7 +31,14 @@ from server.errors import (
     TransactionEntryError,
 )
 from server.fhir import handlers, interactions, json_codec
-from server.fhir.handlers import FhirContext, FhirRequest, FhirResponse, check_type
+from server.fhir.handlers import (
+    FhirContext,
+    FhirRequest,
+    FhirResponse,
+    check_type,
+    now_us,
+    write_response,
+)
 from server.fhir.media import Preferences
 from server.fhir.outcomes import error_outcome
 from server.fhir.search.parser import parse_search
@@ -57,7 +64,7 @@ class _Entry:
 def _path_and_params(ctx: FhirContext, url: str) -> tuple[list[str], list[tuple[str, str]]]:
     base = ctx.fhir_base + "/"
     if url.startswith(base):
-        url = url[len(base):]
+        url = url[len(base) :]
     path, _, query = url.partition("?")
     segments = [unquote(s) for s in path.strip("/").split("/") if s]
     return segments, parse_qsl(query, keep_blank_values=True)
@@ -111,10 +118,14 @@ def _parse_entry(ctx: FhirContext, index: int, raw: Any, prefer: Preferences) ->
         elif len(segments) == 1:
             kind = "search"
         else:
-            raise InvalidRequestError("Unsupported GET url in a Bundle entry", expression=f"{where}.request.url")
+            raise InvalidRequestError(
+                "Unsupported GET url in a Bundle entry", expression=f"{where}.request.url"
+            )
     elif method == "POST":
         if len(segments) != 1:
-            raise InvalidRequestError("POST entries name a type: 'Claim'", expression=f"{where}.request.url")
+            raise InvalidRequestError(
+                "POST entries name a type: 'Claim'", expression=f"{where}.request.url"
+            )
         kind = "create"
     elif len(segments) == 1 and params:
         kind, conditional = {"PUT": "update", "DELETE": "delete", "PATCH": "patch"}[method], True
@@ -129,10 +140,13 @@ def _parse_entry(ctx: FhirContext, index: int, raw: Any, prefer: Preferences) ->
     body: Any = None
     if kind in ("create", "update"):
         if not isinstance(resource, dict):
-            raise InvalidRequestError(f"{method} entries carry a resource", expression=f"{where}.resource")
+            raise InvalidRequestError(
+                f"{method} entries carry a resource", expression=f"{where}.resource"
+            )
         if resource.get("resourceType") != rtype:
             raise ResourceTypeMismatchError(
-                f"The entry's resource is not a {rtype}", expression=f"{where}.resource.resourceType"
+                f"The entry's resource is not a {rtype}",
+                expression=f"{where}.resource.resourceType",
             )
         body = resource
     elif kind == "patch":
@@ -169,8 +183,9 @@ def _validate_entry(entry: _Entry) -> list[Issue]:
                 code=issue.code,
                 severity=issue.severity,
                 expression=tuple(
-                    prefix + e[e.index("."):] if "." in e else prefix for e in issue.expression
-                ) or (prefix,),
+                    prefix + e[e.index(".") :] if "." in e else prefix for e in issue.expression
+                )
+                or (prefix,),
             )
             for issue in exc.issues
         ]
@@ -223,7 +238,9 @@ async def _resolve_identities(
                         uow, req.resource_type or "", urlencode(req.params), limits
                     )
                     if len(matches) > 1:
-                        raise MultipleMatchesError("The conditional update matches more than one resource")
+                        raise MultipleMatchesError(
+                            "The conditional update matches more than one resource"
+                        )
                     body_id = req.body.get("id") if isinstance(req.body, dict) else None
                     target = matches[0].id if matches else body_id or str(uuid.uuid4())
                     entry.request = replace(req, body={**req.body, "id": target})
@@ -247,7 +264,7 @@ async def _rewrite_references(
             ref: str = holder["reference"]
             if ref in mapping:
                 holder["reference"] = mapping[ref]
-            elif ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
+            elif ref.startswith(("urn:uuid:", "urn:oid:")):
                 raise TransactionEntryError(
                     entry.index,
                     InvalidRequestError(f"Reference '{ref}' names no entry of this transaction"),
@@ -322,11 +339,11 @@ async def _dispatch(ctx: FhirContext, entry: _Entry, uow: UnitOfWork | None = No
             assert uow is not None and req.id is not None
             current = await uow.read(req.resource_type or "", req.id)
             assert current is not None
-            return handlers._write_response(ctx, req, interactions.WriteResult(current, 200))
+            return write_response(ctx, req, interactions.WriteResult(current, 200))
     raise MethodNotAllowedError(f"Unsupported entry kind {entry.kind}")  # pragma: no cover
 
 
-def _response_entry(entry: _Entry | None, response: FhirResponse, ctx: FhirContext) -> dict[str, Any]:
+def _response_entry(response: FhirResponse, ctx: FhirContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     version = response.version
     if version is not None and not version.deleted:
@@ -376,10 +393,12 @@ async def _transaction(ctx: FhirContext, entries: list[_Entry]) -> list[dict[str
                 raise
             except FacadeError as exc:
                 raise TransactionEntryError(entry.index, exc) from exc
-    return [_response_entry(e, results[e.index], ctx) for e in entries]
+    return [_response_entry(results[e.index], ctx) for e in entries]
 
 
-async def _batch(ctx: FhirContext, raw_entries: list[Any], prefer: Preferences) -> list[dict[str, Any]]:
+async def _batch(
+    ctx: FhirContext, raw_entries: list[Any], prefer: Preferences
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_entries):
         try:
@@ -387,7 +406,7 @@ async def _batch(ctx: FhirContext, raw_entries: list[Any], prefer: Preferences) 
             issues = _validate_entry(entry)
             if issues:
                 raise ResourceValidationError("The entry's resource is not valid", issues=issues)
-            out.append(_response_entry(entry, await _dispatch(ctx, entry), ctx))
+            out.append(_response_entry(await _dispatch(ctx, entry), ctx))
         except FacadeError as exc:
             out.append(_error_entry(exc))
     return out
@@ -420,14 +439,8 @@ async def process_bundle(ctx: FhirContext, body: Any, prefer: Preferences) -> Fh
     bundle = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": instant_from_us(_now_us())},
+        "meta": {"lastUpdated": instant_from_us(now_us())},
         "type": f"{bundle_type}-response",
         "entry": response_entries,
     }
     return FhirResponse(200, json_codec.dumps(bundle))
-
-
-def _now_us() -> int:
-    import time
-
-    return time.time_ns() // 1000

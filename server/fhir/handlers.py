@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from capability.resource_types import RESOURCE_TYPES
 from server.errors import (
     InvalidRequestError,
     ResourceGoneError,
@@ -38,7 +39,6 @@ from server.storage.port import (
     UnitOfWork,
     instant_from_us,
 )
-from capability.resource_types import RESOURCE_TYPES
 
 __all__ = [
     "FhirContext",
@@ -48,6 +48,7 @@ __all__ = [
     "create",
     "delete",
     "history",
+    "now_us",
     "parse_json_body",
     "patch",
     "read",
@@ -55,6 +56,7 @@ __all__ = [
     "search_type",
     "update",
     "vread",
+    "write_response",
 ]
 
 _STATUS_TEXT = {
@@ -123,7 +125,7 @@ def _version_headers(version: ResourceVersion) -> dict[str, str]:
     return {"ETag": version.etag, "Last-Modified": version.http_date}
 
 
-def _write_response(
+def write_response(
     ctx: FhirContext, req: FhirRequest, result: interactions.WriteResult
 ) -> FhirResponse:
     """Location, ETag, Last-Modified and the body `Prefer: return` asks for (R4 http.html#ops)."""
@@ -136,7 +138,9 @@ def _write_response(
         body = None
     elif req.prefer.return_ == "OperationOutcome":
         verb = "created" if result.status == 201 else "stored"
-        body = json_codec.dumps(info_outcome(f"{v.resource_type}/{v.id} {verb} as version {v.version}"))
+        body = json_codec.dumps(
+            info_outcome(f"{v.resource_type}/{v.id} {verb} as version {v.version}")
+        )
     else:
         body = v.content
     return FhirResponse(result.status, body, headers, v, location)
@@ -233,7 +237,7 @@ async def create(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             if_none_exist=req.if_none_exist,
             id=req.id,
         )
-    return _write_response(ctx, req, result)
+    return write_response(ctx, req, result)
 
 
 async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
@@ -255,7 +259,7 @@ async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             result = await interactions.update(
                 tx, resource_type, req.id, body, if_match=req.if_match
             )
-    return _write_response(ctx, req, result)
+    return write_response(ctx, req, result)
 
 
 async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
@@ -276,7 +280,7 @@ async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = Non
             result = await interactions.patch(
                 tx, resource_type, req.id, operations, if_match=req.if_match
             )
-    return _write_response(ctx, req, result)
+    return write_response(ctx, req, result)
 
 
 async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
@@ -325,11 +329,18 @@ def _searchset(
     ignored: Sequence[tuple[str, str]],
     cursor: str | None,
 ) -> bytes:
-    links = [{"relation": "self", "url": _link_url(ctx, path, [*applied, *(
-        [("_cursor", cursor)] if cursor else [])])}]
+    links = [
+        {
+            "relation": "self",
+            "url": _link_url(ctx, path, [*applied, *([("_cursor", cursor)] if cursor else [])]),
+        }
+    ]
     if page.next_cursor:
         links.append(
-            {"relation": "next", "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)])}
+            {
+                "relation": "next",
+                "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)]),
+            }
         )
     entries: list[dict[str, Any]] = [
         {
@@ -343,8 +354,12 @@ def _searchset(
         outcome = {
             "resourceType": "OperationOutcome",
             "issue": [
-                {"severity": "warning", "code": "not-supported", "details": {"text": reason},
-                 "expression": [name]}
+                {
+                    "severity": "warning",
+                    "code": "not-supported",
+                    "details": {"text": reason},
+                    "expression": [name],
+                }
                 for name, reason in ignored
             ],
         }
@@ -352,7 +367,7 @@ def _searchset(
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": instant_from_us(_now_us())},
+        "meta": {"lastUpdated": instant_from_us(now_us())},
         "type": "searchset",
     }
     if page.total is not None:
@@ -363,14 +378,17 @@ def _searchset(
     return _bundle_bytes(bundle)
 
 
-def _now_us() -> int:
+def now_us() -> int:
+    """Wall-clock microseconds since the epoch (Bundle `meta.lastUpdated`)."""
     return time.time_ns() // 1000
 
 
 async def search_type(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
     parsed = parse_search(
-        (resource_type,), req.params, strict=req.prefer.handling == "strict",
+        (resource_type,),
+        req.params,
+        strict=req.prefer.handling == "strict",
         limits=ctx.settings.limits,
     )
     page = await ctx.repo.search(parsed.query)
@@ -390,8 +408,10 @@ async def search_system(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
         types, req.params, strict=req.prefer.handling == "strict", limits=ctx.settings.limits
     )
     page = await ctx.repo.search(parsed.query)
-    applied = [*([("_type", ",".join(types))] if any(n == "_type" for n, _ in req.params) else []),
-               *parsed.applied]
+    applied = [
+        *([("_type", ",".join(types))] if any(n == "_type" for n, _ in req.params) else []),
+        *parsed.applied,
+    ]
     body = _searchset(ctx, page, "", applied, parsed.ignored, parsed.query.after)
     return FhirResponse(200, body)
 
@@ -430,17 +450,28 @@ async def history(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
         if await ctx.repo.read(resource_type, req.id) is None:
             raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
     page: HistoryPage = await ctx.repo.history(query)
-    path = "/".join(p for p in (resource_type, req.id) if p) + ("/_history" if resource_type else "_history")
-    links = [{"relation": "self", "url": _link_url(ctx, path, [*applied, *(
-        [("_cursor", query.after)] if query.after else [])])}]
+    path = "/".join(p for p in (resource_type, req.id) if p) + (
+        "/_history" if resource_type else "_history"
+    )
+    links = [
+        {
+            "relation": "self",
+            "url": _link_url(
+                ctx, path, [*applied, *([("_cursor", query.after)] if query.after else [])]
+            ),
+        }
+    ]
     if page.next_cursor:
         links.append(
-            {"relation": "next", "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)])}
+            {
+                "relation": "next",
+                "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)]),
+            }
         )
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": instant_from_us(_now_us())},
+        "meta": {"lastUpdated": instant_from_us(now_us())},
         "type": "history",
     }
     if page.total is not None:
@@ -455,5 +486,3 @@ def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise InvalidRequestError("The request has no body", expression="body")
     return json_codec.loads(raw)
-
-

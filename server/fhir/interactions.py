@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import jsonpatch  # type: ignore[import-untyped]
-import jsonpointer  # type: ignore[import-untyped]
+import jsonpatch
+import jsonpointer
 
 from server.errors import (
     FacadeError,
@@ -100,7 +100,9 @@ def _check_if_match(current: ResourceVersion | None, if_match: str | None) -> No
         )
 
 
-def stamp(resource: dict[str, Any], resource_type: str, id: str, version: int, updated_us: int) -> bytes:
+def stamp(
+    resource: dict[str, Any], resource_type: str, id: str, version: int, updated_us: int
+) -> bytes:
     """Canonical bytes: ``resourceType``, ``id``, ``meta`` first, then the client's elements."""
     meta: dict[str, Any] = {"versionId": str(version), "lastUpdated": instant_from_us(updated_us)}
     old_meta = resource.get("meta")
@@ -247,9 +249,11 @@ def compile_patch(document: Any) -> jsonpatch.JsonPatch:
     if not isinstance(document, list) or not document:
         raise InvalidPatchError("A JSON Patch document is a non-empty array of operations")
     for index, op in enumerate(document):
-        if not isinstance(op, dict) or op.get("op") not in (
-            "add", "remove", "replace", "move", "copy", "test"
-        ) or not isinstance(op.get("path"), str):
+        if (
+            not isinstance(op, dict)
+            or op.get("op") not in ("add", "remove", "replace", "move", "copy", "test")
+            or not isinstance(op.get("path"), str)
+        ):
             raise InvalidPatchError(
                 f"Operation {index} needs an 'op' (add, remove, replace, move, copy, test) "
                 "and a 'path'",
@@ -340,7 +344,7 @@ async def delete(
 async def conditional_delete(
     uow: UnitOfWork, resource_type: str, criteria: str, *, limits: LimitsSettings
 ) -> ResourceVersion | None:
-    """DELETE [type]?criteria: one match is deleted, several are a 412 (conditionalDelete=single)."""
+    """DELETE [type]?criteria: one match is deleted; several are a 412 (single)."""
     matches = await find_matches(uow, resource_type, criteria, limits)
     if len(matches) > 1:
         raise MultipleMatchesError("The conditional delete matches more than one resource")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from urllib.parse import parse_qsl
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
@@ -112,7 +112,9 @@ def build_fhir_router() -> APIRouter:
         media = _media(request)
         body = await _json_body(request)
         prefer = parse_prefer(request.headers.get("prefer"))
-        return _render(request, media, await bundles.process_bundle(_context(request), body, prefer))
+        return _render(
+            request, media, await bundles.process_bundle(_context(request), body, prefer)
+        )
 
     @router.get("/_history", summary="system history")
     async def history_system(request: Request) -> Response:

@@ -53,7 +53,7 @@ from server.fhir.models import (
     type_info,
 )
 
-__all__ = ["validate_resource"]
+__all__ = ["prepare", "validate_resource"]
 
 #: Objects nested deeper than this are refused rather than followed (stack safety).
 MAX_DEPTH: Final = 128
@@ -502,3 +502,9 @@ def _checked_resource_type(
             f"Resource type {resource_type} is not supported here", expression="resourceType"
         )
     return resource_type
+
+
+def prepare(resource_types: Iterable[str]) -> None:
+    """Build the element tables of ``resource_types`` now, so the first request does not pay."""
+    for resource_type in resource_types:
+        type_info(resource_type)

@@ -45,7 +45,6 @@ from server.storage.query import (
     HistoryQuery,
     IdCondition,
     SearchQuery,
-    TokenCondition,
     TotalMode,
 )
 
@@ -437,7 +436,9 @@ class SqliteRepository:
         async with self._lock:
             await self._begin(conn)
             try:
-                (last_us,) = conn.execute("SELECT COALESCE(MAX(updated_us), 0) FROM version").fetchone()
+                (last_us,) = conn.execute(
+                    "SELECT COALESCE(MAX(updated_us), 0) FROM version"
+                ).fetchone()
                 yield _SqliteUnitOfWork(conn, last_us)
             except BaseException:
                 conn.execute("ROLLBACK")

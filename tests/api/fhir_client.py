@@ -22,7 +22,10 @@ def claim(identifier: str = "PCN-1", **overrides: Any) -> dict[str, Any]:
         "status": "active",
         "type": {
             "coding": [
-                {"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                    "code": "professional",
+                }
             ]
         },
         "use": "claim",
@@ -30,9 +33,7 @@ def claim(identifier: str = "PCN-1", **overrides: Any) -> dict[str, Any]:
         "created": "2026-11-01",
         "provider": {"reference": "Organization/o1"},
         "priority": {"coding": [{"code": "normal"}]},
-        "insurance": [
-            {"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/c1"}}
-        ],
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/c1"}}],
         "item": [
             {
                 "sequence": 1,

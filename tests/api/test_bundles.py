@@ -11,7 +11,9 @@ import httpx
 from tests.api.fhir_client import assert_outcome, claim, patient, strict_model
 
 
-def _entry(method: str, url: str, resource: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def _entry(
+    method: str, url: str, resource: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"request": {"method": method, "url": url, **extra}}
     if resource is not None:
         entry["resource"] = resource
@@ -33,7 +35,10 @@ class TestTransaction:
         c = claim(patient={"reference": pat_url})
         bundle = _bundle(
             "transaction",
-            {**_entry("POST", "Claim", c), "fullUrl": "urn:uuid:11111111-2222-3333-4444-555555555555"},
+            {
+                **_entry("POST", "Claim", c),
+                "fullUrl": "urn:uuid:11111111-2222-3333-4444-555555555555",
+            },
             {**_entry("POST", "Patient", patient()), "fullUrl": pat_url},
         )
         response = await client.post("/fhir", json=bundle)
@@ -46,7 +51,9 @@ class TestTransaction:
         assert claim_entry["response"]["location"].startswith("Claim/")
         assert claim_entry["response"]["etag"] == 'W/"1"'
         patient_id = patient_entry["resource"]["id"]
-        stored = await client.get("/fhir/" + claim_entry["response"]["location"].split("/_history")[0])
+        stored = await client.get(
+            "/fhir/" + claim_entry["response"]["location"].split("/_history")[0]
+        )
         assert stored.json()["patient"]["reference"] == f"Patient/{patient_id}"
 
     async def test_all_or_nothing(self, client: httpx.AsyncClient) -> None:
@@ -92,7 +99,9 @@ class TestTransaction:
             },
             _entry("POST", "Claim", claim(patient={"reference": pat_url})),
             _entry("PUT", "Claim?identifier=PCN-T", claim("PCN-T")),
-            _entry("POST", "Claim", claim("PCN-R", patient={"reference": "Patient?identifier=MRN-T"})),
+            _entry(
+                "POST", "Claim", claim("PCN-R", patient={"reference": "Patient?identifier=MRN-T"})
+            ),
         )
         response = await client.post("/fhir", json=bundle)
         assert response.status_code == 200, response.text

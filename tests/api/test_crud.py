@@ -64,9 +64,7 @@ class TestCreate:
         third = await client.post("/fhir/Claim", json=claim("PCN-9"), headers=header)
         assert_outcome(third, 412, "FAC-1010")
 
-    async def test_concurrent_conditional_creates_make_one(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_concurrent_conditional_creates_make_one(self, client: httpx.AsyncClient) -> None:
         header = {"If-None-Exist": "identifier=urn:example:pcn|RACE"}
         responses = await asyncio.gather(
             *(client.post("/fhir/Claim", json=claim("RACE"), headers=header) for _ in range(20))
@@ -76,9 +74,7 @@ class TestCreate:
         found = await client.get("/fhir/Claim", params={"identifier": "RACE"})
         assert len(found.json()["entry"]) == 1
 
-    async def test_conditional_create_needs_known_criteria(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_conditional_create_needs_known_criteria(self, client: httpx.AsyncClient) -> None:
         response = await client.post(
             "/fhir/Claim", json=claim(), headers={"If-None-Exist": "bogus=1"}
         )
@@ -206,7 +202,10 @@ class TestPatch:
         pid = resource_id(await client.post("/fhir/Claim", json=claim()))
         for ops, expression in (
             ([{"op": "replace", "path": "/status", "value": "bogus"}], "Claim.status"),
-            ([{"op": "replace", "path": "/item/0/sequence", "value": "1"}], "Claim.item[0].sequence"),
+            (
+                [{"op": "replace", "path": "/item/0/sequence", "value": "1"}],
+                "Claim.item[0].sequence",
+            ),
             ([{"op": "remove", "path": "/patient"}], "Claim.patient"),
         ):
             response = await client.patch(
@@ -222,7 +221,9 @@ class TestPatch:
         url = f"/fhir/Patient/{pid}"
         wrong_type = await client.patch(url, json=[{"op": "remove", "path": "/gender"}])
         assert_outcome(wrong_type, 415, "FAC-1007")
-        not_a_patch = await client.patch(url, content=b'{"op":"x"}', headers={"content-type": PATCH})
+        not_a_patch = await client.patch(
+            url, content=b'{"op":"x"}', headers={"content-type": PATCH}
+        )
         assert_outcome(not_a_patch, 400, "FAC-1015")
         failed_test = [{"op": "test", "path": "/gender", "value": "male"}]
         response = await client.patch(
@@ -321,7 +322,9 @@ class TestFormats:
         assert plain.headers["content-type"].startswith("application/json")
         browser = await client.get(url, headers={"Accept": "text/html,*/*;q=0.8"})
         assert browser.status_code == 200
-        assert_outcome(await client.get(url, headers={"Accept": "application/fhir+xml"}), 406, "FAC-1006")
+        assert_outcome(
+            await client.get(url, headers={"Accept": "application/fhir+xml"}), 406, "FAC-1006"
+        )
         assert_outcome(await client.get(url, params={"_format": "xml"}), 406, "FAC-1006")
         fmt = await client.get(url, params={"_format": "json"}, headers={"Accept": "text/xml"})
         assert fmt.status_code == 200

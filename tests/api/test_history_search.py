@@ -31,7 +31,9 @@ class TestHistory:
         assert claims["entry"][1]["response"]["status"] == "201 Created"
         everything = (await client.get("/fhir/_history")).json()
         assert [e["resource"]["resourceType"] for e in everything["entry"]] == [
-            "Claim", "Patient", "Claim"
+            "Claim",
+            "Patient",
+            "Claim",
         ]
 
     async def test_since_and_paging(self, client: httpx.AsyncClient) -> None:
@@ -43,7 +45,11 @@ class TestHistory:
         assert [e["resource"]["identifier"][0]["value"] for e in since["entry"]] == ["H4", "H3"]
         entries = await _follow(client, "/fhir/_history?_count=2")
         assert [e["resource"]["identifier"][0]["value"] for e in entries] == [
-            "H4", "H3", "H2", "H1", "H0"
+            "H4",
+            "H3",
+            "H2",
+            "H1",
+            "H0",
         ]
 
     async def test_instance_history_unknown(self, client: httpx.AsyncClient) -> None:
@@ -58,7 +64,9 @@ class TestSearch:
     async def test_identifier_and_id(self, client: httpx.AsyncClient) -> None:
         a = resource_id(await client.post("/fhir/Claim", json=claim("S-1")))
         b = resource_id(await client.post("/fhir/Claim", json=claim("S-2")))
-        found = (await client.get("/fhir/Claim", params={"identifier": "urn:example:pcn|S-1"})).json()
+        found = (
+            await client.get("/fhir/Claim", params={"identifier": "urn:example:pcn|S-1"})
+        ).json()
         assert [e["resource"]["id"] for e in found["entry"]] == [a]
         assert found["entry"][0]["search"]["mode"] == "match"
         assert found["entry"][0]["fullUrl"] == f"http://testserver/fhir/Claim/{a}"
@@ -78,12 +86,17 @@ class TestSearch:
         year = stamp[:4]
         both = (await client.get("/fhir/Claim", params={"_lastUpdated": year})).json()
         assert len(both["entry"]) == 2
-        assert "entry" not in (await client.get("/fhir/Claim", params={"_lastUpdated": "lt2000"})).json()
+        assert (
+            "entry"
+            not in (await client.get("/fhir/Claim", params={"_lastUpdated": "lt2000"})).json()
+        )
 
     async def test_paging_and_total(self, client: httpx.AsyncClient) -> None:
         for i in range(7):
             await client.post("/fhir/Patient", json=patient(f"P{i}"))
-        first = (await client.get("/fhir/Patient", params={"_count": 3, "_total": "accurate"})).json()
+        first = (
+            await client.get("/fhir/Patient", params={"_count": 3, "_total": "accurate"})
+        ).json()
         assert first["total"] == 7
         entries = await _follow(client, "/fhir/Patient?_count=3")
         assert len(entries) == 7 and len({e["resource"]["id"] for e in entries}) == 7

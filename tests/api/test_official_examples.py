@@ -21,9 +21,7 @@ EXAMPLES = CONFORMANCE / "fhir" / "examples"
 def _examples() -> list[Path]:
     if not EXAMPLES.is_dir():
         return []
-    return sorted(
-        p for p in EXAMPLES.glob("*.json") if p.name.split("-", 1)[0] in RESOURCE_TYPES
-    )
+    return sorted(p for p in EXAMPLES.glob("*.json") if p.name.split("-", 1)[0] in RESOURCE_TYPES)
 
 
 def _load(raw: bytes | str) -> Any:

@@ -261,13 +261,20 @@ class TestHistory:
         await _put(repo, "Claim", "a")
         await _put(repo, "Claim", "a", deleted=True)
         inst = await repo.history(HistoryQuery("Claim", "a", count=10))
-        assert [(v.version, v.deleted) for v in inst.versions] == [(3, True), (2, False), (1, False)]
+        assert [(v.version, v.deleted) for v in inst.versions] == [
+            (3, True),
+            (2, False),
+            (1, False),
+        ]
         assert inst.total == 3
         typ = await repo.history(HistoryQuery("Claim", count=10))
         assert [v.resource_type for v in typ.versions] == ["Claim"] * 3
         system = await repo.history(HistoryQuery(count=10))
         assert [(v.resource_type, v.version) for v in system.versions] == [
-            ("Claim", 3), ("Claim", 2), ("Patient", 1), ("Claim", 1)
+            ("Claim", 3),
+            ("Claim", 2),
+            ("Patient", 1),
+            ("Claim", 1),
         ]
 
     async def test_since_and_paging(self, repo: Repository) -> None:

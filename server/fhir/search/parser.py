@@ -206,9 +206,7 @@ def parse_history(
         elif name == "_cursor":
             cursor = value
         elif strict:
-            raise InvalidSearchParameterError(
-                f"History does not take '{name}'", expression=name
-            )
+            raise InvalidSearchParameterError(f"History does not take '{name}'", expression=name)
     query = HistoryQuery(
         resource_type=resource_type,
         id=id,
