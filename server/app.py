@@ -31,7 +31,7 @@ from server.fhir import json_codec
 from server.fhir.handlers import FhirContext
 from server.fhir.media import FHIR_JSON
 from server.fhir.outcomes import error_outcome
-from server.fhir.router import build_fhir_router
+from server.fhir.router import install_fhir_routes
 from server.fhir.validation import prepare
 from server.middleware import BodyLimitMiddleware, RequestIdMiddleware, current_request_id
 from server.settings import Settings
@@ -103,11 +103,12 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.fhir = FhirContext(repo=repository, settings=settings)
     _install_error_handlers(app)
-    app.include_router(build_fhir_router())
+    install_fhir_routes(app)
 
     @app.get("/healthz", tags=["operations"], summary="liveness")
     async def healthz() -> Response:

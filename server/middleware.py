@@ -7,8 +7,8 @@ or headers (they may hold PHI: identifiers, names, birth dates).
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,7 +49,7 @@ class RequestIdMiddleware:
                 request_id = _valid_request_id(value)
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500

@@ -173,6 +173,7 @@ def _not_modified(req: FhirRequest, version: ResourceVersion) -> bool:
 async def read(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
     assert req.id is not None
+    interactions.check_id(req.id)
     version = await ctx.repo.read(resource_type, req.id)
     if version is None:
         raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
@@ -188,6 +189,7 @@ async def read(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
 async def vread(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
     assert req.id is not None and req.version_id is not None
+    interactions.check_id(req.id)
     if not req.version_id.isdigit():
         raise ResourceNotFoundError(
             f"{resource_type}/{req.id} has no version '{req.version_id}'", expression="vid"

@@ -11,11 +11,11 @@ never parses or re-serialises a resource.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Protocol
 
 from server.storage.indexing import IndexEntry
@@ -30,6 +30,10 @@ __all__ = [
     "UnitOfWork",
     "instant_from_us",
 ]
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def instant_from_us(us: int) -> str:
@@ -67,9 +71,12 @@ class ResourceVersion:
 
     @property
     def http_date(self) -> str:
-        """The `Last-Modified` header value (RFC 9110 IMF-fixdate)."""
-        dt = datetime.fromtimestamp(self.updated_us / 1_000_000, tz=UTC)
-        return format_datetime(dt, usegmt=True)
+        """The `Last-Modified` header value (RFC 9110 section 5.6.7 IMF-fixdate)."""
+        t = time.gmtime(self.updated_us // 1_000_000)
+        return (
+            f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+        )
 
     @property
     def etag(self) -> str:

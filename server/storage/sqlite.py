@@ -3,7 +3,8 @@
 Schema (``PRAGMA user_version`` 1):
 
 - ``resource``: one row per logical resource (type, id, current version, deleted flag); ``pk`` is
-  the stable internal key search cursors and index rows use.
+  the stable internal key search cursors and index rows use; the current content is the
+  ``version`` row with the same ``pk`` and version number.
 - ``version``: every version ever written, in global write order (``seq``), with the canonical
   JSON bytes (NULL for a delete). History, vread and read all serve these bytes untouched.
 - ``sp_token``: write-time index values of token search parameters.
@@ -58,7 +59,6 @@ CREATE TABLE IF NOT EXISTS resource (
     type TEXT NOT NULL,
     id TEXT NOT NULL,
     version INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
     updated_us INTEGER NOT NULL,
     deleted INTEGER NOT NULL,
     UNIQUE (type, id)
@@ -90,7 +90,7 @@ CREATE INDEX IF NOT EXISTS sp_token_pk ON sp_token (pk);
 
 _CURRENT = (
     "SELECT r.type, r.id, r.version, v.updated_us, r.deleted, v.method, v.content "
-    "FROM resource r JOIN version v ON v.seq = r.seq "
+    "FROM resource r JOIN version v ON v.pk = r.pk AND v.version = r.version "
 )
 _VERSION_COLUMNS = "SELECT type, id, version, updated_us, deleted, method, content FROM version "
 
@@ -241,13 +241,18 @@ class _SqliteUnitOfWork:
         deleted = 1 if version.deleted else 0
         if row is None:
             pk = conn.execute(
-                "INSERT INTO resource (type, id, version, seq, updated_us, deleted) "
-                "VALUES (?, ?, ?, 0, ?, ?)",
+                "INSERT INTO resource (type, id, version, updated_us, deleted) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (version.resource_type, version.id, version.version, version.updated_us, deleted),
             ).lastrowid
         else:
             pk = row[0]
-        seq = conn.execute(
+            conn.execute(
+                "UPDATE resource SET version = ?, updated_us = ?, deleted = ? WHERE pk = ?",
+                (version.version, version.updated_us, deleted, pk),
+            )
+            conn.execute("DELETE FROM sp_token WHERE pk = ?", (pk,))
+        conn.execute(
             "INSERT INTO version (pk, type, id, version, updated_us, method, deleted, content) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -260,13 +265,7 @@ class _SqliteUnitOfWork:
                 deleted,
                 version.content,
             ),
-        ).lastrowid
-        conn.execute(
-            "UPDATE resource SET version = ?, seq = ?, updated_us = ?, deleted = ? WHERE pk = ?",
-            (version.version, seq, version.updated_us, deleted, pk),
         )
-        if row is not None:
-            conn.execute("DELETE FROM sp_token WHERE pk = ?", (pk,))
         if index and not version.deleted:
             conn.executemany(
                 "INSERT INTO sp_token (pk, param, system, code) VALUES (?, ?, ?, ?)",
@@ -368,7 +367,8 @@ class SqliteRepository:
         page_args.append(query.count + 1)
         rows = conn.execute(
             "SELECT r.type, r.id, r.version, v.updated_us, r.deleted, v.method, v.content, r.pk "
-            f"FROM resource r JOIN version v ON v.seq = r.seq WHERE {where} "
+            "FROM resource r JOIN version v ON v.pk = r.pk AND v.version = r.version "
+            f"WHERE {where} "
             "ORDER BY r.pk LIMIT ?",
             page_args,
         ).fetchall()
