@@ -8,7 +8,8 @@ The ``fhir.resources`` R4B models list some required codes in their field metada
 (``Expression.language``), and a few bindings are missing altogether (``Money.currency``,
 ``Quantity.comparator``, ``Attachment.contentType``). This module is the authoritative R4 list
 for the bindings the server must check (reference/STANDARDS.md section 2); rows here override
-the models' ``enum_values`` for the same element.
+the models' ``enum_values`` for the same element. A few other R4 facts the models get wrong
+follow the bindings (``SIMPLE_QUANTITY_ELEMENTS``, ``R4B_MISSING_PRIMITIVE_EXTENSIONS``).
 
 Element paths are written as in the R4 spec (``Patient.contact.gender``). A data-type row
 (``Money.currency``) applies wherever that data type, or a specialisation of it (``Age`` and
@@ -26,6 +27,7 @@ __all__ = [
     "REQUIRED_BINDINGS",
     "MIME_TYPE_PATTERN",
     "R4B_ENUMS_NOT_REQUIRED_IN_R4",
+    "R4B_MISSING_PRIMITIVE_EXTENSIONS",
     "SIMPLE_QUANTITY_ELEMENTS",
 ]
 
@@ -243,3 +245,12 @@ SIMPLE_QUANTITY_ELEMENTS: Final[frozenset[str]] = frozenset(
 )  # fmt: skip
 """Elements typed ``SimpleQuantity`` in R4 (the R4B models type them ``Quantity``); a
 SimpleQuantity has no ``comparator`` (invariant sqty-1, R4 datatypes.html#SimpleQuantity)."""
+
+R4B_MISSING_PRIMITIVE_EXTENSIONS: Final[frozenset[str]] = frozenset({"Extension.value[x]"})
+"""Primitive elements that may carry an ``_element`` sibling in R4 although their R4B model has
+no ``__ext`` field for it. R4 ``json.html#primitive`` gives every element of a primitive type
+its ``_element`` sibling, and ``Extension.value[x]`` of a primitive type is such an element
+(``"valueString": "Hello", "_valueString": {"extension": [translation]}``); the R4B
+``Extension`` model rejects that sibling as an unknown field. The other primitives without a
+sibling in the models (``Resource.id``, ``Element.id``, ``Extension.url``, typed with FHIRPath
+System types in the R4 definitions) keep having none."""

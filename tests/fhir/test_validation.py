@@ -1,4 +1,8 @@
-"""server.fhir.validation: strict FHIR R4 JSON, required bindings, then the R4B model check."""
+"""server.fhir.validation: the strict walk (strict FHIR R4 JSON, required bindings, invariants).
+
+``validate_resource`` is called on its default path (the walk alone) unless a test says
+``model_check=True``; the walk-versus-model equivalence is in ``test_validation_oracle.py``.
+"""
 
 from __future__ import annotations
 
@@ -69,9 +73,10 @@ def mutated(resource: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 # --- valid resources ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("model", [False, True], ids=["walk", "walk+model"])
 @pytest.mark.parametrize("build", [claim, patient, coverage, explanation_of_benefit])
-def test_builders_are_valid(build: Any) -> None:
-    validate_resource(build(), expected_type=build()["resourceType"])
+def test_builders_are_valid(build: Any, model: bool) -> None:
+    validate_resource(build(), expected_type=build()["resourceType"], model_check=model)
 
 
 def test_a_valid_bundle_of_entries_validates() -> None:
@@ -110,12 +115,13 @@ def test_there_are_31_served_type_examples() -> None:
 
 
 @pytest.mark.conformance
+@pytest.mark.parametrize("model", [False, True], ids=["walk", "walk+model"])
 @pytest.mark.parametrize("path", _served_examples(), ids=lambda p: p.stem)
-def test_official_r4_examples_validate(path: Path) -> None:
+def test_official_r4_examples_validate(path: Path, model: bool) -> None:
     if not CONFORMANCE.is_dir():
         pytest.skip("../shared/conformance is absent")
     resource = json_codec.loads(path.read_bytes())
-    validate_resource(resource, expected_type=path.stem.split("-", 1)[0])
+    validate_resource(resource, expected_type=path.stem.split("-", 1)[0], model_check=model)
 
 
 # --- the root -------------------------------------------------------------------------------
@@ -367,6 +373,28 @@ def test_a_simple_quantity_has_no_comparator() -> None:
     assert_only(resource, "Claim.item[0].quantity.comparator", "invariant")
 
 
+@pytest.mark.parametrize(
+    "extension",
+    [
+        {"url": "http://example.org/x"},
+        {"url": "http://example.org/x", "valueString": "a", "extension": [EXT["extension"][0]]},
+        {"url": "http://example.org/x", "_valueString": EXT, "extension": EXT["extension"]},
+    ],
+)
+def test_an_extension_has_a_value_or_extensions_not_both(extension: dict[str, Any]) -> None:
+    """ext-1: "Must have either extensions or value[x], not both" (R4 extensibility.html)."""
+    assert_only(claim(extension=[extension]), "Claim.extension[0]", "invariant")
+    assert_only(
+        mutated(claim(), "item.0.modifierExtension", [extension]),
+        "Claim.item[0].modifierExtension[0]",
+        "invariant",
+    )
+
+
+def test_an_extension_value_may_be_only_its_extensions() -> None:
+    validate_resource(claim(extension=[{"url": "http://example.org/x", "_valueCode": EXT}]))
+
+
 def test_a_quantity_may_have_a_comparator() -> None:
     encounter = {
         "resourceType": "Encounter",
@@ -482,7 +510,7 @@ def _embedded(path: str, leaf: Any) -> tuple[dict[str, Any], str]:
         node[step] = [child] if element.is_list else child
         expression += f".{step}[0]" if element.is_list else f".{step}"
         if not last:
-            node, type_name = child, element.type_name
+            node, type_name = child, str(element.type_name)
     return resource, expression
 
 
@@ -568,7 +596,13 @@ def test_model_check_maps_python_keyword_fields_and_bundle_resources() -> None:
 
 def test_walk_and_model_issues_are_not_duplicated() -> None:
     resource = claim(foo=1, patient=OMIT, created="yesterday")
-    assert set(by_expression(resource)) == {"Claim.foo", "Claim.patient", "Claim.created"}
+    assert {issue.expression[0] for issue in model_check(resource)} == {
+        "Claim.foo", "Claim.patient", "Claim.created",
+    }  # fmt: skip
+    found = issues(resource, model_check=True)
+    assert sorted(issue.expression[0] for issue in found) == [
+        "Claim.created", "Claim.foo", "Claim.patient",
+    ]  # fmt: skip
 
 
 # --- no PHI in errors -----------------------------------------------------------------------
@@ -598,11 +632,12 @@ def test_messages_never_echo_values(resource: dict[str, Any]) -> None:
 # --- robustness -----------------------------------------------------------------------------
 
 
-def test_deep_nesting_is_reported_not_a_crash() -> None:
+@pytest.mark.parametrize("model", [False, True], ids=["walk", "walk+model"])
+def test_deep_nesting_is_reported_not_a_crash(model: bool) -> None:
     extension: dict[str, Any] = {"url": "http://example.org/x", "valueString": "leaf"}
     for _ in range(200):
         extension = {"url": "http://example.org/x", "extension": [extension]}
-    found = issues(claim(extension=[extension]))
+    found = issues(claim(extension=[extension]), model_check=model)
     assert any("nested more than" in issue.message for issue in found)
 
 
