@@ -7,10 +7,12 @@ to FHIR R4 4.0.1 (reference/STANDARDS.md section 1):
 - :func:`type_info` / :func:`element_table`: a compiled, cached description of every element of
   a resource, backbone element or data type, introspected once per type from the models'
   ``model_fields`` (JSON name, list or scalar, primitive type or complex type, minimum
-  cardinality, choice group ``[x]``, required binding). The strict JSON walker in
-  ``validation.py`` runs on it;
+  cardinality, choice group ``[x]``, required binding, ``_element`` sibling). The strict JSON
+  walk in ``validation.py``, the runtime validator, runs on it;
 - :func:`model_check`: the R4B model validation itself, its pydantic errors turned into
-  :class:`~server.errors.Issue` objects carrying FHIRPath expressions.
+  :class:`~server.errors.Issue` objects carrying FHIRPath expressions, minus the model rules
+  that R4 does not have. It is the walk's oracle (``tests/fhir/test_validation_oracle.py``)
+  and runs on requests only when a caller asks ``validate_resource(..., model_check=True)``.
 
 Spec pages: R4 ``json.html`` (JSON names, ``_element`` primitive extensions, ``resourceType``),
 ``datatypes.html`` (primitive types), ``formats.html#choice`` (``[x]`` elements),
@@ -83,6 +85,10 @@ class ElementInfo:
     value_set: str | None = None
     code_pattern: re.Pattern[str] | None = None
     simple_quantity: bool = False
+    #: Whether the primitive may have an ``_element`` sibling (R4 json.html#primitive); false
+    #: for the elements typed with FHIRPath System types (``Resource.id``, ``Element.id``,
+    #: ``Extension.url``), which carry no extensions.
+    extensible: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +145,11 @@ def type_info(type_name: str) -> TypeInfo:
     elements: dict[str, ElementInfo] = {}
     required: list[str] = []
     required_choices: set[str] = set()
+    siblings = _extension_siblings(model)
     for field_name, field in model.model_fields.items():
         if field_name.endswith(_EXT_SUFFIX) or field_name in _NOT_ELEMENTS:
             continue
-        info = _element_info(model, field_name, field)
+        info = _element_info(model, field_name, field, siblings)
         elements[info.name] = info
         extra = _schema_extra(field)
         if info.choice is not None:
@@ -164,7 +171,44 @@ def _schema_extra(field: FieldInfo) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
-def _element_info(model: type[FHIRAbstractModel], field_name: str, field: FieldInfo) -> ElementInfo:
+def _extension_siblings(model: type[FHIRAbstractModel]) -> frozenset[str]:
+    """JSON names of the primitives of ``model`` that may have an ``_element`` sibling.
+
+    The models' ``<field>__ext`` fields, plus the R4 rows of ``profiles/r4_core.py`` for the
+    primitives whose sibling the R4B models forgot (``Extension.value[x]``).
+    """
+    names = {
+        field.alias[1:]
+        for field_name, field in model.model_fields.items()
+        if field_name.endswith(_EXT_SUFFIX) and field.alias and field.alias.startswith("_")
+    }
+    names.update(_r4_extension_siblings().get(model.__name__, ()))
+    return frozenset(names)
+
+
+@cache
+def _r4_extension_siblings() -> dict[str, frozenset[str]]:
+    """``{owner model: element names}`` of ``r4_core.R4B_MISSING_PRIMITIVE_EXTENSIONS``."""
+    table: dict[str, set[str]] = {}
+    for path in r4_core.R4B_MISSING_PRIMITIVE_EXTENSIONS:
+        head, element = path.rsplit(".", 1)
+        if element.endswith("[x]"):
+            model = _owner_model(head)
+            names = {
+                field.alias or field_name
+                for field_name, field in model.model_fields.items()
+                if _schema_extra(field).get("one_of_many") == element[:-3]
+            }
+            table.setdefault(model.__name__, set()).update(names)
+        else:
+            owner, name = _resolve_path(path)
+            table.setdefault(owner, set()).add(name)
+    return {owner: frozenset(names) for owner, names in table.items()}
+
+
+def _element_info(
+    model: type[FHIRAbstractModel], field_name: str, field: FieldInfo, siblings: frozenset[str]
+) -> ElementInfo:
     name = field.alias or _element_name(field_name)
     is_list, primitive, type_name = _describe_annotation(field.annotation)
     extra = _schema_extra(field)
@@ -182,6 +226,7 @@ def _element_info(model: type[FHIRAbstractModel], field_name: str, field: FieldI
         value_set=value_set,
         code_pattern=code_pattern,
         simple_quantity=(model.__name__, name) in _simple_quantities(),
+        extensible=primitive is not None and name in siblings,
     )
 
 
@@ -290,14 +335,21 @@ def _simple_quantities() -> frozenset[tuple[str, str]]:
     return frozenset(_resolve_path(path) for path in r4_core.SIMPLE_QUANTITY_ELEMENTS)
 
 
-def _resolve_path(path: str) -> tuple[str, str]:
-    """``"Patient.contact.gender"`` -> ``("PatientContact", "gender")`` (owner model, element)."""
-    root, *steps, element = path.split(".")
+def _owner_model(path: str) -> type[FHIRAbstractModel]:
+    """``"Patient.contact"`` -> the model of that backbone element (``PatientContact``)."""
+    root, *steps = path.split(".")
     model = _model_class(root)
     if model is None:
         raise KeyError(f"unknown type in {path}")
     for step in steps:
         model = _complex_class(model, step)
+    return model
+
+
+def _resolve_path(path: str) -> tuple[str, str]:
+    """``"Patient.contact.gender"`` -> ``("PatientContact", "gender")`` (owner model, element)."""
+    head, element = path.rsplit(".", 1)
+    model = _owner_model(head)
     if not any((f.alias or n) == element for n, f in model.model_fields.items()):
         raise KeyError(f"{path}: {model.__name__} has no element {element}")
     return model.__name__, element
@@ -337,6 +389,7 @@ _ERROR_PHRASES: Final[Mapping[str, str]] = MappingProxyType(
 #: R4B model rules that R4 does not have: its ``uuid`` type accepts only version 4 UUIDs
 #: (R4 datatypes.html#uuid allows any RFC 4122 UUID).
 _NOT_R4_RULES: Final = frozenset({"uuid_version"})
+_ONE_OF_MANY_MISSING: Final = "Expect any of field value from this list"
 
 
 def model_check(data: dict[str, Any]) -> list[Issue]:
@@ -344,6 +397,16 @@ def model_check(data: dict[str, Any]) -> list[Issue]:
 
     Expressions are FHIRPath (``Claim.item[0].sequence``; primitive extension siblings as
     ``Claim._status``). Messages name the element and the rule, never the value.
+
+    Three kinds of model error are dropped because the R4B model is wrong about R4 4.0.1 there:
+
+    - ``uuid_version``: the model's ``uuid`` is version 4 only; R4 ``datatypes.html#uuid``
+      allows any RFC 4122 UUID;
+    - an unknown ``_value[x]`` inside an Extension: R4 ``json.html#primitive`` gives every
+      primitive element its ``_element`` sibling (``r4_core.R4B_MISSING_PRIMITIVE_EXTENSIONS``);
+    - a required choice ``[x]`` present only as ``_value[x]`` with extensions: R4
+      ``extensibility.html#Special-Case`` lets an element of minimum cardinality 1 be present
+      without a value when extensions say why (the model honours that for other primitives).
     """
     root = data.get("resourceType")
     if not isinstance(root, str) or not is_known_resource_type(root):
@@ -355,10 +418,17 @@ def model_check(data: dict[str, Any]) -> list[Issue]:
         model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
-        return [_issue(root, data, error) for error in errors if error["type"] not in _NOT_R4_RULES]
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-        # The R4B validators assume well-typed input and can crash on wrong JSON types;
-        # the strict walker reports those precisely, so only the fact is reported here.
+        issues: list[Issue] = []
+        for error in errors:
+            if error["type"] in _NOT_R4_RULES:
+                continue
+            located = _locate(root, data, error["loc"])
+            if not _not_r4(error, located):
+                issues.append(_issue(located.expression, error))
+        return issues
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+        # The R4B validators assume well-typed input and can crash on wrong JSON types (or
+        # run out of stack on deep nesting); only the fact is reported here.
         return [
             Issue(
                 f"{root}: content is not valid for the R4B model", "structure", expression=(root,)
@@ -367,8 +437,50 @@ def model_check(data: dict[str, Any]) -> list[Issue]:
     return []
 
 
-def _issue(root: str, data: dict[str, Any], error: Any) -> Issue:
-    expression = _loc_to_expression(root, data, error["loc"])
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """Where a pydantic error points: its FHIRPath, the JSON there and its type, and the
+    owner type and JSON name of the last element on the way (``None`` at the root)."""
+
+    expression: str
+    node: Any
+    type_name: str | None
+    owner: str | None
+    name: str | None
+
+
+def _not_r4(error: Any, located: _Located) -> bool:
+    """Whether a model error is one of the R4B rules that R4 does not have (see model_check)."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = located.name or ""
+        if located.owner is None or not name.startswith("_"):
+            return False
+        base = type_info(located.owner).elements.get(name[1:])
+        return base is not None and base.extensible
+    if kind == "value_error" and _ONE_OF_MANY_MISSING in str(error.get("msg", "")):
+        return located.type_name is not None and _choice_by_extension(
+            located.type_name, located.node
+        )
+    return False
+
+
+def _choice_by_extension(type_name: str, node: Any) -> bool:
+    """Whether every required choice of ``node`` is present, some only as ``_value[x]``."""
+    if not isinstance(node, dict):
+        return False
+    info = type_info(type_name)
+    present: set[str] = set()
+    for key, value in node.items():
+        element = info.elements.get(key[1:] if key.startswith("_") else key)
+        if element is None or element.choice is None:
+            continue
+        if not key.startswith("_") or (isinstance(value, dict) and value.get("extension")):
+            present.add(element.choice)
+    return all(prefix in present for prefix in info.required_choices)
+
+
+def _issue(expression: str, error: Any) -> Issue:
     kind = str(error["type"])
     if kind in _REQUIRED_ERRORS:
         code = "required"
@@ -380,26 +492,37 @@ def _issue(root: str, data: dict[str, Any], error: Any) -> Issue:
     return Issue(f"{expression}: {phrase}", code, expression=(expression,))
 
 
-def _loc_to_expression(root: str, data: Any, loc: tuple[int | str, ...]) -> str:
-    """Map a pydantic ``loc`` (aliases, field names, list indices, union tags) to FHIRPath."""
+def _locate(root: str, data: Any, loc: tuple[int | str, ...]) -> _Located:
+    """Follow a pydantic ``loc`` (aliases, field names, list indices, union tags) in ``data``."""
     expression = root
     current: str | None = root
+    owner: str | None = None
+    name: str | None = None
     node: Any = data
     for part in loc:
         if isinstance(part, int):
             expression += f"[{part}]"
             node = node[part] if isinstance(node, list) and -len(node) <= part < len(node) else None
             continue
-        if current == ANY_RESOURCE:
-            resource_type = node.get("resourceType") if isinstance(node, dict) else None
-            current = resource_type if is_known_resource_type(resource_type) else None
+        current = _concrete(current, node)
         step = _loc_step(current, part)
         if step is None:
             continue  # a pydantic union tag or validator name, not an element
+        owner = current
         name, current = step
         expression += f".{name}"
         node = node.get(name) if isinstance(node, dict) else None
-    return expression
+    return _Located(expression, node, _concrete(current, node), owner, name)
+
+
+def _concrete(type_name: str | None, node: Any) -> str | None:
+    """The resource type of ``node`` where the element holds any resource."""
+    if type_name != ANY_RESOURCE:
+        return type_name
+    resource_type = node.get("resourceType") if isinstance(node, dict) else None
+    if isinstance(resource_type, str) and is_known_resource_type(resource_type):
+        return resource_type
+    return None
 
 
 def _loc_step(current: str | None, part: str) -> tuple[str, str | None] | None:
@@ -419,3 +542,31 @@ def _loc_step(current: str | None, part: str) -> tuple[str, str | None] | None:
     if _UNKNOWN_ELEMENT.fullmatch(part):
         return part, None  # an unknown element named in an extra_forbidden error
     return None
+
+
+# --- summary and mandatory elements (search.html#summary) -----------------------------------
+
+
+@cache
+def summary_elements(resource_type: str) -> frozenset[str]:
+    """Top-level JSON names the definition marks as summary (`isSummary`), for `_summary=true`."""
+    model = _model_class(resource_type)
+    if model is None:
+        return frozenset()
+    info = type_info(resource_type)
+    names = {
+        _element_name(field_name)
+        for field_name, field in model.model_fields.items()
+        if _schema_extra(field).get("summary_element_property") is True
+    }
+    return frozenset(name for name in names if name in info.elements)
+
+
+@cache
+def mandatory_elements(resource_type: str) -> frozenset[str]:
+    """Top-level elements with minimum cardinality 1 (kept by `_summary=text` and `_elements`)."""
+    info = type_info(resource_type)
+    choices = {
+        name for name, element in info.elements.items() if element.choice in info.required_choices
+    }
+    return frozenset(info.required) | frozenset(choices)
