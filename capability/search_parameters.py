@@ -1,10 +1,9 @@
 """The search-parameter registry: which parameters each served type answers.
 
-Rows are derived from the official R4 SearchParameter definitions (`searchparameter-registry`,
-hl7.fhir.r4.core 4.0.1). The CapabilityStatement lists exactly these rows, and index extraction
-(``server/storage/indexing.py``) indexes exactly these expressions at write time.
-
-``_id`` and ``_lastUpdated`` apply to every type and are answered from the resource table itself.
+Built from ``capability/search_parameter_table.py`` (the official R4 definitions plus CARIN
+Blue Button 2.0.0). The CapabilityStatement lists exactly these parameters, index extraction
+(``server/storage/indexing.py``) indexes exactly their expressions at write time, and the search
+parser (``server/fhir/search/``) accepts exactly these codes.
 """
 
 from __future__ import annotations
@@ -14,68 +13,59 @@ from dataclasses import dataclass
 from functools import cache
 
 from capability.resource_types import RESOURCE_TYPES
+from capability.search_parameter_table import ROWS
 
-__all__ = ["SearchParameter", "parameters_for", "parameter"]
+__all__ = [
+    "COLUMN_PARAMETERS",
+    "SearchParameter",
+    "parameter",
+    "parameters_for",
+    "reference_parameters",
+]
 
-_CLINICAL_IDENTIFIER = "http://hl7.org/fhir/SearchParameter/clinical-identifier"
+#: Parameters answered from the resource row itself rather than an index table.
+COLUMN_PARAMETERS = frozenset({"_id", "_lastUpdated"})
 
 
 @dataclass(frozen=True, slots=True)
 class SearchParameter:
-    """One registered search parameter (R4 searchparameter.html)."""
+    """One registered search parameter of one type (R4 searchparameter.html)."""
 
+    resource_type: str
     code: str
     type: str
-    definition: str
     expression: str | None
-    documentation: str = ""
+    targets: tuple[str, ...]
+    definition: str
+    components: tuple[tuple[str, str], ...] = ()
 
-
-_COMMON: tuple[SearchParameter, ...] = (
-    SearchParameter(
-        "_id",
-        "token",
-        "http://hl7.org/fhir/SearchParameter/Resource-id",
-        None,
-        "Logical id of the resource",
-    ),
-    SearchParameter(
-        "_lastUpdated",
-        "date",
-        "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated",
-        None,
-        "When the resource version last changed",
-    ),
-)
-
-# Types whose `identifier` parameter is the shared clinical-identifier definition.
-_SHARED_IDENTIFIER = frozenset({"Condition", "Encounter", "Procedure"})
-
-
-def _identifier(resource_type: str) -> SearchParameter:
-    definition = (
-        _CLINICAL_IDENTIFIER
-        if resource_type in _SHARED_IDENTIFIER
-        else f"http://hl7.org/fhir/SearchParameter/{resource_type}-identifier"
-    )
-    return SearchParameter(
-        "identifier",
-        "token",
-        definition,
-        f"{resource_type}.identifier",
-        "A business identifier of the resource",
-    )
+    @property
+    def documentation(self) -> str:
+        return self.expression or self.code
 
 
 @cache
+def _registry() -> dict[str, dict[str, SearchParameter]]:
+    out: dict[str, dict[str, SearchParameter]] = {t: {} for t in RESOURCE_TYPES}
+    for rtype, code, ptype, expression, targets, definition, components in ROWS:
+        if rtype in out:
+            out[rtype][code] = SearchParameter(
+                rtype, code, ptype, expression, targets, definition, components
+            )
+    return out
+
+
 def parameters_for(resource_type: str) -> Mapping[str, SearchParameter]:
     """Parameters registered for one type, keyed by code."""
-    if resource_type not in RESOURCE_TYPES:
-        return {}
-    rows = (*_COMMON, _identifier(resource_type))
-    return {row.code: row for row in rows}
+    return _registry().get(resource_type, {})
 
 
 def parameter(resource_type: str, code: str) -> SearchParameter | None:
     """One parameter of a type, or None when the type does not register it."""
     return parameters_for(resource_type).get(code)
+
+
+@cache
+def reference_parameters(resource_type: str) -> tuple[SearchParameter, ...]:
+    """The reference parameters of a type (what `_include=Type:*` follows)."""
+    return tuple(p for p in parameters_for(resource_type).values() if p.type == "reference")

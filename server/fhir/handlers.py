@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -29,13 +29,13 @@ from server.fhir import interactions, json_codec
 from server.fhir.media import Preferences
 from server.fhir.outcomes import info_outcome
 from server.fhir.search.parser import parse_history, parse_search
+from server.fhir.search.searchset import page_links, render_searchset
 from server.fhir.validation import validate_resource
 from server.settings import Settings
 from server.storage.port import (
     HistoryPage,
     Repository,
     ResourceVersion,
-    SearchPage,
     UnitOfWork,
     instant_from_us,
 )
@@ -309,11 +309,6 @@ async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
 # --- search and history ----------------------------------------------------------------------
 
 
-def _link_url(ctx: FhirContext, path: str, params: Sequence[tuple[str, str]]) -> str:
-    url = f"{ctx.fhir_base}/{path}" if path else ctx.fhir_base
-    return f"{url}?{urlencode(params)}" if params else url
-
-
 def _entry_resource(version: ResourceVersion) -> orjson.Fragment:
     assert version.content is not None
     return orjson.Fragment(version.content)
@@ -321,63 +316,6 @@ def _entry_resource(version: ResourceVersion) -> orjson.Fragment:
 
 def _bundle_bytes(bundle: dict[str, Any]) -> bytes:
     return json_codec.dumps(bundle)
-
-
-def _searchset(
-    ctx: FhirContext,
-    page: SearchPage,
-    path: str,
-    applied: Sequence[tuple[str, str]],
-    ignored: Sequence[tuple[str, str]],
-    cursor: str | None,
-) -> bytes:
-    links = [
-        {
-            "relation": "self",
-            "url": _link_url(ctx, path, [*applied, *([("_cursor", cursor)] if cursor else [])]),
-        }
-    ]
-    if page.next_cursor:
-        links.append(
-            {
-                "relation": "next",
-                "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)]),
-            }
-        )
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": f"{ctx.fhir_base}/{v.resource_type}/{v.id}",
-            "resource": _entry_resource(v),
-            "search": {"mode": "match"},
-        }
-        for v in page.matches
-    ]
-    if ignored:
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "warning",
-                    "code": "not-supported",
-                    "details": {"text": reason},
-                    "expression": [name],
-                }
-                for name, reason in ignored
-            ],
-        }
-        entries.append({"resource": outcome, "search": {"mode": "outcome"}})
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": instant_from_us(now_us())},
-        "type": "searchset",
-    }
-    if page.total is not None:
-        bundle["total"] = page.total
-    bundle["link"] = links
-    if entries:
-        bundle["entry"] = entries
-    return _bundle_bytes(bundle)
 
 
 def now_us() -> int:
@@ -392,30 +330,31 @@ async def search_type(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
         req.params,
         strict=req.prefer.handling == "strict",
         limits=ctx.settings.limits,
+        fhir_base=ctx.fhir_base,
     )
     page = await ctx.repo.search(parsed.query)
-    body = _searchset(ctx, page, resource_type, parsed.applied, parsed.ignored, parsed.query.after)
-    return FhirResponse(200, body)
+    return FhirResponse(200, render_searchset(ctx.fhir_base, page, resource_type, parsed))
 
 
 async def search_system(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
+    """Search across types; `_type` narrows them (R4 http.html#search)."""
     types: list[str] = []
     for name, value in req.params:
         if name == "_type":
-            for t in value.split(","):
-                types.append(check_type(t.strip()))
-    if not types:
-        types = sorted(RESOURCE_TYPES)
+            types += [check_type(t.strip()) for t in value.split(",") if t.strip()]
+    explicit = bool(types)
+    types = sorted(set(types)) if types else sorted(RESOURCE_TYPES)
     parsed = parse_search(
-        types, req.params, strict=req.prefer.handling == "strict", limits=ctx.settings.limits
+        types,
+        req.params,
+        strict=req.prefer.handling == "strict",
+        limits=ctx.settings.limits,
+        fhir_base=ctx.fhir_base,
     )
+    if explicit:
+        parsed = replace(parsed, applied=(("_type", ",".join(types)), *parsed.applied))
     page = await ctx.repo.search(parsed.query)
-    applied = [
-        *([("_type", ",".join(types))] if any(n == "_type" for n, _ in req.params) else []),
-        *parsed.applied,
-    ]
-    body = _searchset(ctx, page, "", applied, parsed.ignored, parsed.query.after)
-    return FhirResponse(200, body)
+    return FhirResponse(200, render_searchset(ctx.fhir_base, page, "", parsed))
 
 
 def _history_entry(ctx: FhirContext, v: ResourceVersion) -> dict[str, Any]:
@@ -455,21 +394,7 @@ async def history(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     path = "/".join(p for p in (resource_type, req.id) if p) + (
         "/_history" if resource_type else "_history"
     )
-    links = [
-        {
-            "relation": "self",
-            "url": _link_url(
-                ctx, path, [*applied, *([("_cursor", query.after)] if query.after else [])]
-            ),
-        }
-    ]
-    if page.next_cursor:
-        links.append(
-            {
-                "relation": "next",
-                "url": _link_url(ctx, path, [*applied, ("_cursor", page.next_cursor)]),
-            }
-        )
+    links = page_links(ctx.fhir_base, path, applied, query.after, page.next_cursor)
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),

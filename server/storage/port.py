@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from server.storage.indexing import IndexEntry
+from server.storage.index_entries import IndexEntry
 from server.storage.query import HistoryQuery, SearchQuery
 
 __all__ = [
@@ -86,11 +86,16 @@ class ResourceVersion:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of matches, in order. ``next_cursor`` is None on the last page."""
+    """One page of matches, in order, and the resources `_include`/`_revinclude` added.
+
+    ``next_cursor`` is None on the last page, ``previous_cursor`` None on the first.
+    """
 
     matches: Sequence[ResourceVersion]
     next_cursor: str | None
     total: int | None = None
+    included: Sequence[ResourceVersion] = ()
+    previous_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,14 @@
 """The embedded SQLite adapter of the storage port: one file, WAL, canonical bytes.
 
-Schema (``PRAGMA user_version`` 1):
+Schema (``server/storage/sqlite_schema.py``):
 
 - ``resource``: one row per logical resource (type, id, current version, deleted flag); ``pk`` is
   the stable internal key search cursors and index rows use; the current content is the
   ``version`` row with the same ``pk`` and version number.
 - ``version``: every version ever written, in global write order (``seq``), with the canonical
   JSON bytes (NULL for a delete). History, vread and read all serve these bytes untouched.
-- ``sp_token``: write-time index values of token search parameters.
+- ``sp_*``: write-time index values, one table per search-parameter type; searches are compiled
+  by ``sqlite_search.py`` and paged by ``sqlite_paging.py``.
 
 Concurrency: reads use their own connection and see committed data only (WAL snapshot). A unit
 of work is one ``BEGIN IMMEDIATE`` transaction on the writer connection, taken under an asyncio
@@ -36,57 +37,20 @@ from server.errors import (
     StorageUnavailableError,
     VersionConflictError,
 )
-from server.storage.indexing import IndexEntry, TokenEntry
+from server.storage.index_entries import IndexEntry
 from server.storage.port import HistoryPage, ResourceKey, ResourceVersion, SearchPage
-from server.storage.query import (
-    Clause,
-    Condition,
-    DateCondition,
-    DateOp,
-    HistoryQuery,
-    IdCondition,
-    SearchQuery,
-    TotalMode,
+from server.storage.query import HistoryQuery, SearchQuery
+from server.storage.sqlite_paging import find_keys, row_to_version, run_search
+from server.storage.sqlite_schema import (
+    INDEX_TABLES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    index_rows,
+    insert_sql,
 )
+from server.storage.sqlite_search import distance_km
 
 __all__ = ["SqliteRepository"]
-
-_SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS resource (
-    pk INTEGER PRIMARY KEY,
-    type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    updated_us INTEGER NOT NULL,
-    deleted INTEGER NOT NULL,
-    UNIQUE (type, id)
-);
-CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (type, updated_us);
-CREATE TABLE IF NOT EXISTS version (
-    seq INTEGER PRIMARY KEY,
-    pk INTEGER NOT NULL REFERENCES resource (pk),
-    type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    updated_us INTEGER NOT NULL,
-    method TEXT NOT NULL,
-    deleted INTEGER NOT NULL,
-    content BLOB,
-    UNIQUE (pk, version)
-);
-CREATE INDEX IF NOT EXISTS version_type_seq ON version (type, seq);
-CREATE INDEX IF NOT EXISTS version_updated ON version (updated_us);
-CREATE TABLE IF NOT EXISTS sp_token (
-    pk INTEGER NOT NULL,
-    param TEXT NOT NULL,
-    system TEXT,
-    code TEXT
-);
-CREATE INDEX IF NOT EXISTS sp_token_lookup ON sp_token (param, code, system);
-CREATE INDEX IF NOT EXISTS sp_token_pk ON sp_token (pk);
-"""
 
 _CURRENT = (
     "SELECT r.type, r.id, r.version, v.updated_us, r.deleted, v.method, v.content "
@@ -95,101 +59,21 @@ _CURRENT = (
 _VERSION_COLUMNS = "SELECT type, id, version, updated_us, deleted, method, content FROM version "
 
 
-def _row_to_version(row: Sequence[Any]) -> ResourceVersion:
-    return ResourceVersion(
-        resource_type=row[0],
-        id=row[1],
-        version=row[2],
-        updated_us=row[3],
-        deleted=bool(row[4]),
-        method=row[5],
-        content=row[6],
-    )
+def _encode_history_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"h1:{seq}".encode()).decode().rstrip("=")
 
 
-def _encode_cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{value}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
+def _decode_history_cursor(cursor: str) -> int:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "v1":
+        if prefix != "h1":
             raise ValueError(prefix)
         return int(number)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             "The paging cursor is not one this server issued", expression="_cursor"
         ) from exc
-
-
-def _ap_margin(low_us: int, high_us: int) -> int:
-    """`ap` tolerance: 10% of the distance from now (R4 search.html#prefix), at least the range."""
-    now = time.time_ns() // 1000
-    return max(abs(now - low_us) // 10, high_us - low_us)
-
-
-def _date_sql(column: str, cond: DateCondition, args: list[Any]) -> str:
-    """A point value in ``column`` against the search range [low, high)."""
-    lo, hi = cond.low_us, cond.high_us
-    match cond.op:
-        case DateOp.EQ:
-            args += [lo, hi]
-            return f"({column} >= ? AND {column} < ?)"
-        case DateOp.NE:
-            args += [lo, hi]
-            return f"NOT ({column} >= ? AND {column} < ?)"
-        case DateOp.GT | DateOp.SA:
-            args.append(hi)
-            return f"{column} >= ?"
-        case DateOp.LT | DateOp.EB:
-            args.append(lo)
-            return f"{column} < ?"
-        case DateOp.GE:
-            args.append(lo)
-            return f"{column} >= ?"
-        case DateOp.LE:
-            args.append(hi)
-            return f"{column} < ?"
-        case DateOp.AP:
-            margin = _ap_margin(lo, hi)
-            args += [lo - margin, hi + margin]
-            return f"({column} >= ? AND {column} < ?)"
-    raise AssertionError(cond.op)  # pragma: no cover - exhaustive over DateOp
-
-
-def _condition_sql(cond: Condition, args: list[Any]) -> str:
-    if isinstance(cond, IdCondition):
-        args.extend(cond.ids)
-        return f"r.id IN ({','.join('?' * len(cond.ids))})"
-    if isinstance(cond, DateCondition):
-        if cond.param != "_lastUpdated":
-            raise InvalidRequestError(f"Date parameter '{cond.param}' is not indexed")
-        return _date_sql("r.updated_us", cond, args)
-    parts = ["t.pk = r.pk", "t.param = ?"]
-    args.append(cond.param)
-    if cond.code is not None:
-        parts.append("t.code = ?")
-        args.append(cond.code)
-    if cond.system == "":
-        parts.append("t.system IS NULL")
-    elif cond.system is not None:
-        parts.append("t.system = ?")
-        args.append(cond.system)
-    exists = f"EXISTS (SELECT 1 FROM sp_token t WHERE {' AND '.join(parts)})"
-    return f"NOT {exists}" if cond.negate else exists
-
-
-def _where_sql(query: SearchQuery, args: list[Any]) -> str:
-    types = query.resource_types
-    args.extend(types)
-    parts = [f"r.type IN ({','.join('?' * len(types))})", "r.deleted = 0"]
-    clause: Clause
-    for clause in query.where:
-        parts.append("(" + " OR ".join(_condition_sql(c, args) for c in clause.any_of) + ")")
-    return " AND ".join(parts)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -200,6 +84,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA mmap_size = 268435456")
+    conn.create_function("facade_distance_km", 4, distance_km, deterministic=True)
     return conn
 
 
@@ -214,13 +99,10 @@ class _SqliteUnitOfWork:
         row = self._conn.execute(
             _CURRENT + "WHERE r.type = ? AND r.id = ?", (resource_type, id)
         ).fetchone()
-        return _row_to_version(row) if row else None
+        return row_to_version(row) if row else None
 
     async def find(self, query: SearchQuery, limit: int) -> list[ResourceKey]:
-        args: list[Any] = []
-        sql = f"SELECT r.type, r.id FROM resource r WHERE {_where_sql(query, args)} LIMIT ?"
-        args.append(limit)
-        return [ResourceKey(t, i) for t, i in self._conn.execute(sql, args)]
+        return [ResourceKey(t, i) for t, i in find_keys(self._conn, query, limit)]
 
     def now_us(self) -> int:
         self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
@@ -239,6 +121,7 @@ class _SqliteUnitOfWork:
                 f"version {version.version} cannot follow it"
             )
         deleted = 1 if version.deleted else 0
+        pk: int | None
         if row is None:
             pk = conn.execute(
                 "INSERT INTO resource (type, id, version, updated_us, deleted) "
@@ -251,7 +134,8 @@ class _SqliteUnitOfWork:
                 "UPDATE resource SET version = ?, updated_us = ?, deleted = ? WHERE pk = ?",
                 (version.version, version.updated_us, deleted, pk),
             )
-            conn.execute("DELETE FROM sp_token WHERE pk = ?", (pk,))
+            for table in INDEX_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE pk = ?", (pk,))
         conn.execute(
             "INSERT INTO version (pk, type, id, version, updated_us, method, deleted, content) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -266,11 +150,10 @@ class _SqliteUnitOfWork:
                 version.content,
             ),
         )
+        assert pk is not None
         if index and not version.deleted:
-            conn.executemany(
-                "INSERT INTO sp_token (pk, param, system, code) VALUES (?, ?, ?, ?)",
-                [(pk, e.param, e.system, e.code) for e in index if isinstance(e, TokenEntry)],
-            )
+            for table, rows in index_rows(pk, index).items():
+                conn.executemany(insert_sql(table), rows)
 
 
 class SqliteRepository:
@@ -300,12 +183,12 @@ class SqliteRepository:
             writer = _connect(self._path)
             writer.execute("PRAGMA busy_timeout = 5000")
             (current,) = writer.execute("PRAGMA user_version").fetchone()
-            if current > _SCHEMA_VERSION:
+            if current > SCHEMA_VERSION:
                 raise StorageUnavailableError(
                     f"The database schema (version {current}) is newer than this server's"
                 )
-            writer.executescript(_SCHEMA)
-            writer.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            writer.executescript(SCHEMA)
+            writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             writer.execute("PRAGMA busy_timeout = 50")
             reader = _connect(self._path)
             reader.execute("PRAGMA busy_timeout = 2000")
@@ -340,7 +223,7 @@ class SqliteRepository:
             .execute(_CURRENT + "WHERE r.type = ? AND r.id = ?", (resource_type, id))
             .fetchone()
         )
-        return _row_to_version(row) if row else None
+        return row_to_version(row) if row else None
 
     async def vread(self, resource_type: str, id: str, version: int) -> ResourceVersion | None:
         conn = self._read_conn()
@@ -349,33 +232,10 @@ class SqliteRepository:
             + "WHERE pk = (SELECT pk FROM resource WHERE type = ? AND id = ?) AND version = ?",
             (resource_type, id, version),
         ).fetchone()
-        return _row_to_version(row) if row else None
+        return row_to_version(row) if row else None
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        conn = self._read_conn()
-        args: list[Any] = []
-        where = _where_sql(query, args)
-        total: int | None = None
-        if query.total is not TotalMode.NONE:
-            (total,) = conn.execute(
-                f"SELECT COUNT(*) FROM resource r WHERE {where}", args
-            ).fetchone()
-        page_args = list(args)
-        if query.after is not None:
-            where += " AND r.pk > ?"
-            page_args.append(_decode_cursor(query.after))
-        page_args.append(query.count + 1)
-        rows = conn.execute(
-            "SELECT r.type, r.id, r.version, v.updated_us, r.deleted, v.method, v.content, r.pk "
-            "FROM resource r JOIN version v ON v.pk = r.pk AND v.version = r.version "
-            f"WHERE {where} "
-            "ORDER BY r.pk LIMIT ?",
-            page_args,
-        ).fetchall()
-        more = len(rows) > query.count
-        rows = rows[: query.count]
-        next_cursor = _encode_cursor(rows[-1][7]) if more and rows else None
-        return SearchPage([_row_to_version(r) for r in rows], next_cursor, total)
+        return run_search(self._read_conn(), query)
 
     async def history(self, query: HistoryQuery) -> HistoryPage:
         conn = self._read_conn()
@@ -396,7 +256,7 @@ class SqliteRepository:
             (total,) = conn.execute(f"SELECT COUNT(*) FROM version WHERE {where}", args).fetchone()
         if query.after is not None:
             where += " AND seq < ?"
-            args.append(_decode_cursor(query.after))
+            args.append(_decode_history_cursor(query.after))
         args.append(query.count + 1)
         rows = conn.execute(
             _VERSION_COLUMNS.replace("SELECT ", "SELECT seq, ", 1)
@@ -405,8 +265,8 @@ class SqliteRepository:
         ).fetchall()
         more = len(rows) > query.count
         rows = rows[: query.count]
-        next_cursor = _encode_cursor(rows[-1][0]) if more and rows else None
-        return HistoryPage([_row_to_version(r[1:]) for r in rows], next_cursor, total)
+        next_cursor = _encode_history_cursor(rows[-1][0]) if more and rows else None
+        return HistoryPage([row_to_version(r[1:]) for r in rows], next_cursor, total)
 
     async def _begin(self, conn: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting without blocking the loop while another process writes."""

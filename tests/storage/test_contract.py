@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from server.errors import InvalidRequestError, VersionConflictError
-from server.storage.indexing import TokenEntry
+from server.storage.index_entries import TokenEntry
 from server.storage.port import Repository, ResourceVersion
 from server.storage.query import (
     Clause,
-    DateCondition,
-    DateOp,
+    LastUpdatedCondition,
+    Prefix,
     HistoryQuery,
     IdCondition,
     SearchQuery,
@@ -220,10 +220,10 @@ class TestSearch:
         b = await _put(repo, "Claim", "b")
         page = await repo.search(SearchQuery(("Claim",), (Clause((IdCondition(("b", "z")),)),)))
         assert [v.id for v in page.matches] == ["b"]
-        after_a = DateCondition("_lastUpdated", DateOp.GT, a.updated_us, a.updated_us + 1)
+        after_a = LastUpdatedCondition(Prefix.GT, a.updated_us, a.updated_us + 1)
         page = await repo.search(SearchQuery(("Claim",), (Clause((after_a,)),)))
         assert [v.id for v in page.matches] == ["b"]
-        up_to_a = DateCondition("_lastUpdated", DateOp.LE, a.updated_us, a.updated_us + 1)
+        up_to_a = LastUpdatedCondition(Prefix.LE, a.updated_us, a.updated_us + 1)
         page = await repo.search(SearchQuery(("Claim",), (Clause((up_to_a,)),)))
         assert [v.id for v in page.matches] == ["a"]
         assert b.updated_us > a.updated_us

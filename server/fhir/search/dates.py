@@ -35,6 +35,20 @@ def _add_months(dt: datetime, months: int) -> datetime:
 
 def parse_date_range(text: str) -> DateRange:
     """[low, high) in microseconds since the epoch; ``ValueError`` when ``text`` is no date."""
+    try:
+        return _parse(text)
+    except OverflowError:
+        if text.startswith("9999"):
+            return _parse("9998" + text[4:])[0] + _YEAR_US, DATE_CEILING_US
+        raise ValueError(text) from None
+
+
+_YEAR_US = 365 * 86_400 * 1_000_000
+#: The end of year 9999 (no range extends past it).
+DATE_CEILING_US = 253_402_300_800_000_000
+
+
+def _parse(text: str) -> DateRange:
     match = _DATE_RE.match(text)
     if match is None:
         raise ValueError(text)

@@ -1,10 +1,11 @@
 """Query string -> search IR (R4 search.html).
 
-Reads the parameter registry in ``capability/search_parameters.py``; produces a
-:class:`~server.storage.query.SearchQuery` plus what was applied (for the `self` link) and what
-was dropped (for a `search.mode = outcome` entry). With `Prefer: handling=strict` an unknown or
-unsupported parameter is a 400; by default it is ignored and reported. A malformed value (bad
-date, bad prefix, bad number) is always a 400 naming the parameter.
+Reads the parameter registry in ``capability/search_parameters.py``. Produces a
+:class:`~server.storage.query.SearchQuery` plus what was applied (for the `self` link), what was
+dropped (for a `search.mode = outcome` entry) and the response-shaping parameters (`_summary`,
+`_elements`). With `Prefer: handling=strict` an unknown or unsupported parameter is a 400; by
+default it is ignored and reported. A malformed value (bad date, bad prefix, bad number, a
+reference to a type the parameter cannot point to) is always a 400 naming the parameter.
 """
 
 from __future__ import annotations
@@ -12,28 +13,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from capability.search_parameters import SearchParameter, parameter
+from capability.resource_types import RESOURCE_TYPES
+from capability.search_parameters import SearchParameter, parameter, reference_parameters
 from server.errors import InvalidSearchParameterError
 from server.fhir.search.dates import parse_date_range
+from server.fhir.search.values import MODIFIERS, condition_for, split_prefix
 from server.settings import LimitsSettings
 from server.storage.query import (
+    ChainCondition,
     Clause,
     Condition,
-    DateCondition,
-    DateOp,
+    HasCondition,
     HistoryQuery,
     IdCondition,
+    Include,
+    MissingCondition,
     SearchQuery,
-    TokenCondition,
+    SortKey,
     TotalMode,
 )
 
 __all__ = ["ParsedSearch", "parse_history", "parse_search", "split_values"]
 
-#: Parameters that shape the response, not the match (R4 search.html#return, http.html#general).
+#: Parameters that shape the response, not the match (R4 http.html#general).
 RESULT_FORMAT_PARAMS = frozenset({"_format", "_pretty"})
-
-_PREFIXES = {op.value: op for op in DateOp}
+_SUMMARY_VALUES = frozenset({"true", "false", "text", "data", "count"})
+_SORTABLE = frozenset({"token", "string", "date", "reference", "number", "quantity", "uri"})
+#: Result parameters the server does not implement (R4 search.html#return).
+_UNSUPPORTED_RESULT = frozenset(
+    {"_contained", "_containedType", "_list", "_query", "_filter", "_text", "_content", "_score"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,12 @@ class ParsedSearch:
     query: SearchQuery
     applied: tuple[tuple[str, str], ...]
     ignored: tuple[tuple[str, str], ...]
+    summary: str | None = None
+    elements: tuple[str, ...] | None = None
+
+
+class _Drop(Exception):
+    """A parameter this server does not support (ignored or 400 by handling preference)."""
 
 
 def split_values(raw: str) -> list[str]:
@@ -51,7 +66,7 @@ def split_values(raw: str) -> list[str]:
     for ch in chars:
         if ch == "\\":
             nxt = next(chars, "")
-            current.append(nxt if nxt in ",$|\\" else ch + nxt)
+            current.append(nxt if nxt in ",$" else ch + nxt)
         elif ch == ",":
             values.append("".join(current))
             current = []
@@ -61,47 +76,16 @@ def split_values(raw: str) -> list[str]:
     return values
 
 
-def _split_token(value: str) -> tuple[str | None, str | None]:
-    """`[system]|[code]` or `code` (R4 search.html#token)."""
-    escaped = value.replace("\\|", "\x00")
-    if "|" not in escaped:
-        return None, value.replace("\\|", "|")
-    system, _, code = escaped.partition("|")
-    return system.replace("\x00", "|"), (code.replace("\x00", "|") or None)
+def _common(types: Sequence[str], code: str) -> SearchParameter:
+    """The parameter ``code`` as registered for every type in ``types`` (same type)."""
+    specs = [parameter(t, code) for t in types]
+    first = specs[0] if specs else None
+    if first is None or any(s is None or s.type != first.type for s in specs):
+        raise _Drop(f"Unknown search parameter '{code}' for {', '.join(types)}")
+    return first
 
 
-def _date_condition(name: str, value: str) -> DateCondition:
-    prefix = value[:2]
-    op = _PREFIXES.get(prefix)
-    text = value[2:] if op is not None else value
-    try:
-        low, high = parse_date_range(text)
-    except ValueError as exc:
-        raise InvalidSearchParameterError(
-            f"'{name}' needs a FHIR date, optionally prefixed (eq, ne, gt, lt, ge, le, sa, eb, ap)",
-            expression=name,
-        ) from exc
-    return DateCondition(name, op or DateOp.EQ, low, high)
-
-
-def _conditions(
-    name: str, modifier: str | None, spec: SearchParameter, raw: str
-) -> tuple[Condition, ...]:
-    values = [v for v in split_values(raw) if v != ""]
-    if name == "_id":
-        return (IdCondition(tuple(values)),)
-    if spec.type == "date":
-        return tuple(_date_condition(name, v) for v in values)
-    if spec.type == "token":
-        negate = modifier == "not"
-        return tuple(TokenCondition(name, *_split_token(v), negate=negate) for v in values)
-    raise InvalidSearchParameterError(f"'{name}' cannot be searched yet", expression=name)
-
-
-_SUPPORTED_MODIFIERS = {"token": frozenset({None, "not"}), "date": frozenset({None})}
-
-
-def _int_param(name: str, value: str, minimum: int) -> int:
+def _int(name: str, value: str, minimum: int) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -113,70 +97,181 @@ def _int_param(name: str, value: str, minimum: int) -> int:
     return number
 
 
+def _targets(p: SearchParameter, type_modifier: str | None) -> tuple[str, ...]:
+    served = tuple(t for t in p.targets if t in RESOURCE_TYPES)
+    if type_modifier is not None:
+        if type_modifier not in served:
+            raise _Drop(f"'{p.code}' cannot point to {type_modifier} here")
+        return (type_modifier,)
+    if not served:
+        raise _Drop(f"'{p.code}' points to no type this server serves")
+    return served
+
+
+def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tuple[Condition, ...]:
+    """The OR-conditions of one `key=value` (chains and `_has` included)."""
+    if key.startswith("_has:"):
+        parts = key.split(":", 3)
+        if len(parts) < 4 or parts[1] not in RESOURCE_TYPES:
+            raise _Drop("_has takes _has:Type:reference-param:param")
+        source, ref_code, rest = parts[1], parts[2], parts[3]
+        ref = _common((source,), ref_code)
+        if ref.type != "reference" or not set(types) & set(ref.targets):
+            raise _Drop(f"'{source}.{ref_code}' does not point to {', '.join(types)}")
+        return tuple(
+            HasCondition(source, ref_code, inner)
+            for inner in _conditions((source,), rest, raw, fhir_base)
+        )
+    if "." in key:
+        head, _, chained = key.partition(".")
+        code, _, type_modifier = head.partition(":")
+        ref = _common(types, code)
+        if ref.type != "reference":
+            raise _Drop(f"'{code}' is not a reference parameter; it cannot be chained")
+        targets = _targets(ref, type_modifier or None)
+        chained_code = chained.split(".", 1)[0].split(":", 1)[0]
+        usable = tuple(t for t in targets if parameter(t, chained_code) is not None)
+        if not usable:
+            raise _Drop(f"No target of '{code}' has a parameter '{chained_code}'")
+        return tuple(
+            ChainCondition(code, usable, inner)
+            for inner in _conditions(usable, chained, raw, fhir_base)
+        )
+    code, _, modifier_text = key.partition(":")
+    modifier = modifier_text or None
+    p = _common(types, code)
+    if modifier == "missing":
+        if raw not in ("true", "false"):
+            raise InvalidSearchParameterError(f"'{key}' takes true or false", expression=key)
+        return (MissingCondition(code, p.type, raw == "true"),)
+    if p.type == "reference" and modifier not in MODIFIERS["reference"]:
+        _targets(p, modifier)
+    elif modifier not in MODIFIERS.get(p.type, frozenset({None})):
+        raise _Drop(f"Modifier ':{modifier}' is not supported on '{code}'")
+    values = [v for v in split_values(raw) if v != ""]
+    if not values:
+        raise _Drop(f"'{key}' has an empty value")
+    if code == "_id":
+        return (IdCondition(tuple(values), negate=modifier == "not"),)
+    return tuple(condition_for(p, modifier, v, fhir_base) for v in values)
+
+
+def _sort_keys(types: Sequence[str], raw: str) -> tuple[SortKey, ...]:
+    keys: list[SortKey] = []
+    for item in raw.split(","):
+        code = item.strip()
+        descending = code.startswith("-")
+        code = code.removeprefix("-")
+        p = _common(types, code)
+        if p.type not in _SORTABLE:
+            raise _Drop(f"'{code}' ({p.type}) cannot be sorted on")
+        keys.append(SortKey(code, p.type, descending))
+    return tuple(keys)
+
+
+def _includes(types: Sequence[str], raw: str, reverse: bool, iterate: bool) -> list[Include]:
+    out: list[Include] = []
+    for value in raw.split(","):
+        parts = value.split(":")
+        if len(parts) not in (2, 3) or parts[0] not in RESOURCE_TYPES:
+            raise _Drop(f"'{value}' is not Type:param[:targetType]")
+        source, code = parts[0], parts[1]
+        target = parts[2] if len(parts) == 3 else None
+        if not reverse and not iterate and source not in types:
+            raise _Drop(f"_include '{value}' names a type that is not searched")
+        if code == "*":
+            out += [
+                Include(source, p.code, target, iterate, reverse)
+                for p in reference_parameters(source)
+            ]
+            continue
+        p = _common((source,), code)
+        if p.type != "reference" or (target is not None and target not in p.targets):
+            raise _Drop(f"'{value}' is not a reference parameter of {source}")
+        out.append(Include(source, code, target, iterate, reverse))
+    return out
+
+
 def parse_search(
     resource_types: Sequence[str],
     params: Sequence[tuple[str, str]],
     *,
     strict: bool,
     limits: LimitsSettings,
+    fhir_base: str = "",
 ) -> ParsedSearch:
     """Parse a search for ``resource_types`` (one for type search, several for `_type`)."""
+    types = tuple(resource_types)
     clauses: list[Clause] = []
     applied: list[tuple[str, str]] = []
     ignored: list[tuple[str, str]] = []
     count = limits.default_count
     total = TotalMode.NONE
     cursor: str | None = None
-
-    def drop(name: str, reason: str) -> None:
-        if strict:
-            raise InvalidSearchParameterError(reason, expression=name)
-        ignored.append((name, reason))
+    sort: tuple[SortKey, ...] = ()
+    includes: list[Include] = []
+    summary: str | None = None
+    elements: tuple[str, ...] | None = None
 
     for key, value in params:
-        name, _, modifier_text = key.partition(":")
-        modifier = modifier_text or None
-        if name in RESULT_FORMAT_PARAMS or name == "_type":
-            continue
-        if name == "_count":
-            count = min(_int_param(name, value, 0), limits.max_count)
-            applied.append((name, str(count)))
-            continue
-        if name == "_total":
-            try:
-                total = TotalMode(value)
-            except ValueError as exc:
-                raise InvalidSearchParameterError(
-                    "'_total' must be none, estimate or accurate", expression=name
-                ) from exc
-            applied.append((name, value))
-            continue
-        if name == "_cursor":
-            cursor = value
-            continue
-        specs = [parameter(t, name) for t in resource_types]
-        spec = specs[0] if specs and all(s is not None for s in specs) else None
-        if spec is None:
-            drop(key, f"Unknown search parameter '{name}' for {', '.join(resource_types)}")
-            continue
-        if modifier not in _SUPPORTED_MODIFIERS.get(spec.type, frozenset({None})):
-            drop(key, f"Modifier ':{modifier}' is not supported on '{name}'")
-            continue
-        if value == "":
-            drop(key, f"'{name}' has an empty value")
-            continue
-        conditions = _conditions(name, modifier, spec, value)
-        if conditions:
-            clauses.append(Clause(conditions))
-            applied.append((key, value))
+        name = key.split(":", 1)[0]
+        try:
+            if name in RESULT_FORMAT_PARAMS or name == "_type":
+                continue
+            if name == "_count":
+                count = min(_int(name, value, 0), limits.max_count)
+                applied.append((name, str(count)))
+            elif name == "_total":
+                try:
+                    total = TotalMode(value)
+                except ValueError as exc:
+                    raise InvalidSearchParameterError(
+                        "'_total' must be none, estimate or accurate", expression=name
+                    ) from exc
+                applied.append((name, value))
+            elif name == "_cursor":
+                cursor = value
+            elif name == "_sort":
+                sort = _sort_keys(types, value)
+                applied.append((name, value))
+            elif name in ("_include", "_revinclude"):
+                modifier = key.partition(":")[2]
+                if modifier not in ("", "iterate", "recurse"):
+                    raise _Drop(f"'{key}' has an unknown modifier")
+                includes += _includes(types, value, name == "_revinclude", modifier != "")
+                applied.append((key, value))
+            elif name == "_summary":
+                if value not in _SUMMARY_VALUES:
+                    raise InvalidSearchParameterError(
+                        "'_summary' is true, false, text, data or count", expression=name
+                    )
+                summary = value
+                applied.append((name, value))
+            elif name == "_elements":
+                elements = tuple(e.strip() for e in value.split(",") if e.strip())
+                applied.append((name, value))
+            elif name in _UNSUPPORTED_RESULT:
+                raise _Drop(f"'{name}' is not supported by this server")
+            else:
+                conditions = _conditions(types, key, value, fhir_base)
+                clauses.append(Clause(conditions))
+                applied.append((key, value))
+        except _Drop as drop:
+            if strict:
+                raise InvalidSearchParameterError(str(drop), expression=key) from None
+            ignored.append((key, str(drop)))
+    if summary == "count":
+        count, total = 0, TotalMode.ACCURATE
     query = SearchQuery(
-        resource_types=tuple(resource_types),
+        resource_types=types,
         where=tuple(clauses),
+        sort=sort,
         count=count,
         after=cursor,
         total=total,
+        includes=tuple(includes),
     )
-    return ParsedSearch(query, tuple(applied), tuple(ignored))
+    return ParsedSearch(query, tuple(applied), tuple(ignored), summary, elements)
 
 
 def parse_history(
@@ -196,22 +291,22 @@ def parse_history(
         if name in RESULT_FORMAT_PARAMS:
             continue
         if name == "_since":
-            since = _date_condition(name, value).low_us
-            if value[:2] in _PREFIXES:
+            prefix, _ = split_prefix(value)
+            try:
+                since = parse_date_range(value)[0] if prefix is None else None
+            except ValueError:
+                since = None
+            if since is None:
                 raise InvalidSearchParameterError("'_since' takes an instant", expression=name)
             applied.append((name, value))
         elif name == "_count":
-            count = min(_int_param(name, value, 1), limits.max_count)
+            count = min(_int(name, value, 1), limits.max_count)
             applied.append((name, str(count)))
         elif name == "_cursor":
             cursor = value
         elif strict:
             raise InvalidSearchParameterError(f"History does not take '{name}'", expression=name)
     query = HistoryQuery(
-        resource_type=resource_type,
-        id=id,
-        since_us=since,
-        count=count,
-        after=cursor,
+        resource_type=resource_type, id=id, since_us=since, count=count, after=cursor
     )
     return query, tuple(applied)
