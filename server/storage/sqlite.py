@@ -10,45 +10,35 @@ Schema (``server/storage/sqlite_schema.py``):
 - ``sp_*``: write-time index values, one table per search-parameter type; searches are compiled
   by ``sqlite_search.py`` and paged by ``sqlite_paging.py``.
 
-Concurrency: reads use their own connection and see committed data only (WAL snapshot). A unit
-of work is one ``BEGIN IMMEDIATE`` transaction on the writer connection, taken under an asyncio
-lock in this process and SQLite's write lock across processes, so checks and writes inside it
-are serialised everywhere. Waiting for another process's lock is done with ``asyncio.sleep``,
-never by blocking the event loop.
+Concurrency: reads use their own connection and see committed data only (WAL snapshot). Units
+of work run one at a time on the writer connection, as savepoints inside group-committed
+``BEGIN IMMEDIATE`` transactions (``sqlite_writer.py``), so checks and writes inside a unit are
+serialised everywhere, also across processes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
-import random
 import sqlite3
 import tempfile
-import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from server.errors import (
     InvalidRequestError,
-    StorageBusyError,
     StorageUnavailableError,
-    VersionConflictError,
 )
-from server.storage.index_entries import IndexEntry
-from server.storage.port import HistoryPage, ResourceKey, ResourceVersion, SearchPage
+from server.storage.port import HistoryPage, ResourceVersion, SearchPage
 from server.storage.query import HistoryQuery, SearchQuery
-from server.storage.sqlite_paging import find_keys, row_to_version, run_search
+from server.storage.sqlite_paging import row_to_version, run_search
 from server.storage.sqlite_schema import (
-    INDEX_TABLES,
     SCHEMA,
     SCHEMA_VERSION,
-    index_rows,
-    insert_sql,
 )
 from server.storage.sqlite_search import distance_km
+from server.storage.sqlite_writer import GroupCommitWriter, SqliteUnitOfWork
 
 __all__ = ["SqliteRepository"]
 
@@ -88,74 +78,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class _SqliteUnitOfWork:
-    """A unit of work bound to an open ``BEGIN IMMEDIATE`` transaction."""
-
-    def __init__(self, conn: sqlite3.Connection, last_us: int) -> None:
-        self._conn = conn
-        self._last_us = last_us
-
-    async def read(self, resource_type: str, id: str) -> ResourceVersion | None:
-        row = self._conn.execute(
-            _CURRENT + "WHERE r.type = ? AND r.id = ?", (resource_type, id)
-        ).fetchone()
-        return row_to_version(row) if row else None
-
-    async def find(self, query: SearchQuery, limit: int) -> list[ResourceKey]:
-        return [ResourceKey(t, i) for t, i in find_keys(self._conn, query, limit)]
-
-    def now_us(self) -> int:
-        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
-        return self._last_us
-
-    async def write(self, version: ResourceVersion, index: Sequence[IndexEntry]) -> None:
-        conn = self._conn
-        row = conn.execute(
-            "SELECT pk, version FROM resource WHERE type = ? AND id = ?",
-            (version.resource_type, version.id),
-        ).fetchone()
-        expected = 1 if row is None else row[1] + 1
-        if version.version != expected:
-            raise VersionConflictError(
-                f"{version.resource_type}/{version.id} is at version {expected - 1}; "
-                f"version {version.version} cannot follow it"
-            )
-        deleted = 1 if version.deleted else 0
-        pk: int | None
-        if row is None:
-            pk = conn.execute(
-                "INSERT INTO resource (type, id, version, updated_us, deleted) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (version.resource_type, version.id, version.version, version.updated_us, deleted),
-            ).lastrowid
-        else:
-            pk = row[0]
-            conn.execute(
-                "UPDATE resource SET version = ?, updated_us = ?, deleted = ? WHERE pk = ?",
-                (version.version, version.updated_us, deleted, pk),
-            )
-            for table in INDEX_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE pk = ?", (pk,))
-        conn.execute(
-            "INSERT INTO version (pk, type, id, version, updated_us, method, deleted, content) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                pk,
-                version.resource_type,
-                version.id,
-                version.version,
-                version.updated_us,
-                version.method,
-                deleted,
-                version.content,
-            ),
-        )
-        assert pk is not None
-        if index and not version.deleted:
-            for table, rows in index_rows(pk, index).items():
-                conn.executemany(insert_sql(table), rows)
-
-
 class SqliteRepository:
     """The storage port on one SQLite file (``None``: a private temporary file)."""
 
@@ -165,8 +87,8 @@ class SqliteRepository:
         self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
         self._busy_wait = busy_wait_seconds
         self._reader: sqlite3.Connection | None = None
-        self._writer: sqlite3.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._writer_conn: sqlite3.Connection | None = None
+        self._writer: GroupCommitWriter | None = None
 
     @property
     def path(self) -> Path | None:
@@ -195,13 +117,15 @@ class SqliteRepository:
             reader.execute("PRAGMA query_only = 1")
         except sqlite3.Error as exc:
             raise StorageUnavailableError(f"Cannot open the SQLite store: {exc}") from exc
-        self._writer, self._reader = writer, reader
+        self._writer_conn, self._reader = writer, reader
+        self._writer = GroupCommitWriter(writer, self._busy_wait)
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in (self._reader, self._writer_conn):
             if conn is not None:
                 conn.close()
-        self._reader = self._writer = None
+        self._reader = self._writer_conn = None
+        self._writer = None
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
             self._temp_dir = None
@@ -268,46 +192,10 @@ class SqliteRepository:
         next_cursor = _encode_history_cursor(rows[-1][0]) if more and rows else None
         return HistoryPage([row_to_version(r[1:]) for r in rows], next_cursor, total)
 
-    async def _begin(self, conn: sqlite3.Connection) -> None:
-        """``BEGIN IMMEDIATE``, waiting without blocking the loop while another process writes."""
-        deadline = time.monotonic() + self._busy_wait
-        delay = 0.001
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                message = str(exc).lower()
-                if "locked" not in message and "busy" not in message:
-                    raise StorageUnavailableError("The SQLite store refused a write") from exc
-                if time.monotonic() >= deadline:
-                    raise StorageBusyError(
-                        "The store is busy with another writer; try again",
-                        headers={"Retry-After": "1"},
-                    ) from exc
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.05)
-
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[_SqliteUnitOfWork]:
+    def unit_of_work(self) -> AbstractAsyncContextManager[SqliteUnitOfWork]:
         if self._writer is None:
             raise StorageUnavailableError("The store is not open")
-        conn = self._writer
-        async with self._lock:
-            await self._begin(conn)
-            try:
-                (last_us,) = conn.execute(
-                    "SELECT COALESCE(MAX(updated_us), 0) FROM version"
-                ).fetchone()
-                yield _SqliteUnitOfWork(conn, last_us)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise StorageUnavailableError("The SQLite store could not commit") from exc
+        return self._writer.unit_of_work()
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"SqliteRepository({os.fspath(self._path) if self._path else None!r})"

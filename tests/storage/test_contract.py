@@ -174,6 +174,44 @@ class TestUnitOfWork:
         final = await repo.read("Claim", "counter")
         assert final is not None and final.version == 26
 
+    async def test_a_failing_unit_spares_concurrent_ones(self, repo: Repository) -> None:
+        """Units that run concurrently are isolated: one failure rolls back only itself, and
+        every unit that returns normally is durable when it returns."""
+
+        async def unit(i: int) -> str:
+            async with repo.unit_of_work() as uow:
+                await uow.write(
+                    ResourceVersion("Claim", f"g{i}", 1, uow.now_us(), False, "POST", b"{}"), ()
+                )
+                if i == 5:
+                    raise RuntimeError("unit 5 fails after writing")
+            assert await repo.read("Claim", f"g{i}") is not None  # committed on return
+            return f"g{i}"
+
+        results = await asyncio.gather(*(unit(i) for i in range(12)), return_exceptions=True)
+        assert isinstance(results[5], RuntimeError)
+        assert await repo.read("Claim", "g5") is None
+        for i in (*range(5), *range(6, 12)):
+            assert await repo.read("Claim", f"g{i}") is not None
+
+    async def test_cancelled_waiter_does_not_strand_a_batch(self, repo: Repository) -> None:
+        async def slow_unit() -> None:
+            async with repo.unit_of_work() as uow:
+                await uow.write(
+                    ResourceVersion("Claim", "first", 1, uow.now_us(), False, "POST", b"{}"), ()
+                )
+
+        async def waiter() -> None:
+            async with repo.unit_of_work():
+                pass
+
+        first = asyncio.create_task(slow_unit())
+        second = asyncio.create_task(waiter())
+        await asyncio.sleep(0)
+        second.cancel()
+        await asyncio.wait_for(first, timeout=5)
+        assert await repo.read("Claim", "first") is not None
+
     async def test_find_sees_uncommitted_index(self, repo: Repository) -> None:
         query = SearchQuery(("Claim",), (Clause((TokenCondition("identifier", "s", "1"),)),))
         async with repo.unit_of_work() as uow:
