@@ -19,7 +19,7 @@ from capability.resource_types import (
     SYSTEM_INTERACTIONS,
     TYPE_INTERACTIONS,
 )
-from capability.search_parameters import parameters_for
+from capability.search_parameters import parameters_for, reference_parameters
 
 __all__ = [
     "SOFTWARE_NAME",
@@ -60,9 +60,25 @@ def _resource(resource_type: str) -> dict[str, Any]:
             for p in parameters_for(resource_type).values()
         ],
     }
+    includes = [f"{resource_type}:{p.code}" for p in reference_parameters(resource_type)]
+    if includes:
+        entry["searchInclude"] = [f"{resource_type}:*", *includes]
+    revincludes = _revincludes(resource_type)
+    if revincludes:
+        entry["searchRevInclude"] = revincludes
     if operations:
         entry["operation"] = operations
     return entry
+
+
+def _revincludes(resource_type: str) -> list[str]:
+    """`Source:param` for every reference parameter of a served type that can point here."""
+    return [
+        f"{source}:{p.code}"
+        for source in (*FINANCIAL_TYPES, *REFERENCED_TYPES)
+        for p in reference_parameters(source)
+        if resource_type in p.targets
+    ]
 
 
 def capability_statement(fhir_base: str) -> dict[str, Any]:

@@ -112,6 +112,7 @@ class SqliteRepository:
             writer.executescript(SCHEMA)
             writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             writer.execute("PRAGMA busy_timeout = 50")
+            writer.execute("PRAGMA wal_autocheckpoint = 4000")
             reader = _connect(self._path)
             reader.execute("PRAGMA busy_timeout = 2000")
             reader.execute("PRAGMA query_only = 1")

@@ -4,7 +4,7 @@ Every unit of work is a SAVEPOINT inside a shared ``BEGIN IMMEDIATE`` transactio
 Units run one at a time under an asyncio lock, so a check and the write that depends on it stay
 atomic and isolated, exactly as if each had its own transaction: a unit that fails rolls back to
 its savepoint and leaves the others' work alone. The batch commits at the end of the first
-event-loop iteration in which no unit joined it (or when it is full or 2 ms old), and only then
+event-loop iteration in which no unit joined it (or when it is full or 5 ms old), and only then
 does any member return. Committing a WAL transaction
 costs far more than the writes inside it (~190 us against ~75 us for a Claim with its index
 rows), so under concurrent load one commit serves many requests, while a lone request still
@@ -35,7 +35,7 @@ __all__ = ["GroupCommitWriter", "SqliteUnitOfWork"]
 
 #: Most units of work one commit serves, and the longest a batch stays open.
 MAX_BATCH = 64
-MAX_BATCH_SECONDS = 0.002
+MAX_BATCH_SECONDS = 0.005
 
 _CURRENT = (
     "SELECT r.type, r.id, r.version, v.updated_us, r.deleted, v.method, v.content "

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from capability.resource_types import RESOURCE_TYPES, SYSTEM_INTERACTIONS, TYPE_INTERACTIONS
-from capability.search_parameters import parameters_for
+from capability.search_parameters import parameters_for, reference_parameters
 from tests.api.fhir_client import assert_outcome, claim, patient, strict_model
 
 
@@ -29,6 +29,21 @@ class TestCapabilityStatement:
                 parameters_for(resource["type"])
             )
         assert statement["implementation"]["url"] == "http://testserver/fhir"
+
+    async def test_includes_follow_the_registry(self, client: httpx.AsyncClient) -> None:
+        statement = (await client.get("/fhir/metadata")).json()
+        by_type = {r["type"]: r for r in statement["rest"][0]["resource"]}
+        for rtype, resource in by_type.items():
+            refs = {f"{rtype}:{p.code}" for p in reference_parameters(rtype)}
+            assert set(resource.get("searchInclude", [])) == (
+                refs | {f"{rtype}:*"} if refs else set()
+            )
+        eob = by_type["ExplanationOfBenefit"]
+        for required in ("patient", "provider", "care-team", "coverage", "insurer", "payee"):
+            assert f"ExplanationOfBenefit:{required}" in eob["searchInclude"]
+        assert "ExplanationOfBenefit:coverage" in by_type["Coverage"]["searchRevInclude"]
+        carin = {p["name"]: p["definition"] for p in eob["searchParam"]}
+        assert carin["service-date"].startswith("http://hl7.org/fhir/us/carin-bb/")
 
     async def test_every_advertised_type_is_served(self, client: httpx.AsyncClient) -> None:
         statement = (await client.get("/fhir/metadata")).json()
