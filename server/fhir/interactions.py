@@ -117,24 +117,15 @@ def stamp(
     return json_codec.dumps(out)
 
 
-def _without_server_meta(resource: dict[str, Any]) -> dict[str, Any]:
-    out = dict(resource)
-    meta = out.get("meta")
-    if isinstance(meta, dict):
-        rest = {k: v for k, v in meta.items() if k not in ("versionId", "lastUpdated")}
-        if rest:
-            out["meta"] = rest
-        else:
-            del out["meta"]
-    return out
-
-
 def _unchanged(current: ResourceVersion, resource: dict[str, Any]) -> bool:
-    """True when ``resource`` equals the stored content but for server-maintained meta."""
+    """True when ``resource`` would be stored as exactly the current bytes (same elements in
+    the same order); such an update or patch writes no new version."""
     if current.content is None or current.deleted:
         return False
-    stored = json_codec.loads(current.content)
-    return bool(_without_server_meta(stored) == _without_server_meta(resource))
+    same_meta = stamp(
+        resource, current.resource_type, current.id, current.version, current.updated_us
+    )
+    return same_meta == current.content
 
 
 async def _write(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from capability.capability_statement import capability_statement_bytes
@@ -25,14 +25,38 @@ from server.fhir.media import FHIR_JSON, check_body_type, check_patch_type, nego
 
 __all__ = ["install_fhir_routes"]
 
-ResourceTypePath = Annotated[
-    str,
-    Path(
-        description="A served resource type",
-        json_schema_extra={"enum": sorted(RESOURCE_TYPES)},
-    ),
-]
-IdPath = Annotated[str, Path(description="Logical id (1-64 of A-Z a-z 0-9 - .)")]
+#: OpenAPI descriptions of the path parameters. They are declared here rather than in handler
+#: signatures: FastAPI would otherwise re-validate them on every request, which measurably
+#: slows reads; the handlers check types and ids themselves.
+_PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "resource_type": {
+        "name": "resource_type",
+        "in": "path",
+        "required": True,
+        "description": "A served resource type",
+        "schema": {"type": "string", "enum": sorted(RESOURCE_TYPES)},
+    },
+    "id": {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": "Logical id (1-64 of A-Z a-z 0-9 - .)",
+        "schema": {"type": "string"},
+    },
+    "version_id": {
+        "name": "version_id",
+        "in": "path",
+        "required": True,
+        "description": "Version id",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _path(request: Request, *names: str) -> tuple[str, ...]:
+    params = request.path_params
+    return tuple(params[name] for name in names)
+
 
 _JSON_BODY = {
     "requestBody": {
@@ -134,19 +158,22 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, resp)
 
     @router.get("/{resource_type}/_history", summary="type history")
-    async def history_type(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def history_type(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type)
         return _render(request, media, await handlers.history(_context(request), req))
 
     @router.get("/{resource_type}", summary="search-type")
-    async def search_type(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def search_type(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type)
         return _render(request, media, await handlers.search_type(_context(request), req))
 
     @router.post("/{resource_type}/_search", summary="search-type by POST (form body)")
-    async def search_type_post(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def search_type_post(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         content_type = request.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
@@ -162,7 +189,8 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.search_type(_context(request), req))
 
     @router.post("/{resource_type}", summary="create", status_code=201, openapi_extra=_JSON_BODY)
-    async def create(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def create(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _json_body(request)
@@ -170,7 +198,8 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.create(_context(request), req))
 
     @router.put("/{resource_type}", summary="conditional update", openapi_extra=_JSON_BODY)
-    async def conditional_update(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def conditional_update(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _json_body(request)
@@ -180,7 +209,8 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.update(_context(request), req))
 
     @router.patch("/{resource_type}", summary="conditional patch", openapi_extra=_PATCH_BODY)
-    async def conditional_patch(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def conditional_patch(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _patch_body(request)
@@ -190,15 +220,15 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.patch(_context(request), req))
 
     @router.delete("/{resource_type}", summary="conditional delete")
-    async def conditional_delete(request: Request, resource_type: ResourceTypePath) -> Response:
+    async def conditional_delete(request: Request) -> Response:
+        (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "DELETE", resource_type=resource_type, conditional=True)
         return _render(request, media, await handlers.delete(_context(request), req))
 
     @router.get("/{resource_type}/{id}/_history/{version_id}", summary="vread")
-    async def vread(
-        request: Request, resource_type: ResourceTypePath, id: IdPath, version_id: str
-    ) -> Response:
+    async def vread(request: Request) -> Response:
+        resource_type, id, version_id = _path(request, "resource_type", "id", "version_id")
         media = _media(request)
         req = _base_request(
             request, "GET", resource_type=resource_type, id=id, version_id=version_id
@@ -206,21 +236,22 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.vread(_context(request), req))
 
     @router.get("/{resource_type}/{id}/_history", summary="instance history")
-    async def history_instance(
-        request: Request, resource_type: ResourceTypePath, id: IdPath
-    ) -> Response:
+    async def history_instance(request: Request) -> Response:
+        resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type, id=id)
         return _render(request, media, await handlers.history(_context(request), req))
 
     @router.get("/{resource_type}/{id}", summary="read")
-    async def read(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+    async def read(request: Request) -> Response:
+        resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type, id=id)
         return _render(request, media, await handlers.read(_context(request), req))
 
     @router.put("/{resource_type}/{id}", summary="update or create", openapi_extra=_JSON_BODY)
-    async def update(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+    async def update(request: Request) -> Response:
+        resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _json_body(request)
@@ -228,7 +259,8 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.update(_context(request), req))
 
     @router.patch("/{resource_type}/{id}", summary="patch (JSON Patch)", openapi_extra=_PATCH_BODY)
-    async def patch(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+    async def patch(request: Request) -> Response:
+        resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _patch_body(request)
@@ -236,7 +268,8 @@ def install_fhir_routes(app: FastAPI) -> None:
         return _render(request, media, await handlers.patch(_context(request), req))
 
     @router.delete("/{resource_type}/{id}", summary="delete")
-    async def delete(request: Request, resource_type: ResourceTypePath, id: IdPath) -> Response:
+    async def delete(request: Request) -> Response:
+        resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "DELETE", resource_type=resource_type, id=id)
         return _render(request, media, await handlers.delete(_context(request), req))
@@ -250,6 +283,11 @@ class _Prefixed:
 
     def _route(self, method: str, path: str, **kwargs: Any) -> Callable[[Any], Any]:
         kwargs.setdefault("tags", ["FHIR"])
+        names = [n for n in _PATH_PARAMETERS if "{" + n + "}" in path]
+        if names:
+            extra = dict(kwargs.get("openapi_extra") or {})
+            extra["parameters"] = [_PATH_PARAMETERS[n] for n in names]
+            kwargs["openapi_extra"] = extra
         register = getattr(self._app, method)
         decorator: Callable[[Any], Any] = register(self._prefix + path, **kwargs)
         return decorator

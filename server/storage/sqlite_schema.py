@@ -25,7 +25,16 @@ from server.storage.index_entries import (
     UriEntry,
 )
 
-__all__ = ["INDEX_TABLES", "SCHEMA", "SCHEMA_VERSION", "TABLE_OF_KIND", "index_rows"]
+__all__ = [
+    "INDEX_TABLES",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TABLE_BITS",
+    "TABLE_OF_KIND",
+    "columns_of",
+    "index_rows",
+    "insert_sql",
+]
 
 SCHEMA_VERSION = 2
 
@@ -56,6 +65,10 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 INDEX_TABLES: tuple[str, ...] = tuple(_COLUMNS)
+
+#: Bit of each index table in ``resource.indexed``: which tables hold rows of a resource, so
+#: re-indexing deletes only from those.
+TABLE_BITS: dict[str, int] = {table: 1 << i for i, table in enumerate(INDEX_TABLES)}
 
 _DRIVER_INDEXES: dict[str, str] = {
     "sp_token": "param, code, system",
@@ -89,6 +102,7 @@ CREATE TABLE IF NOT EXISTS resource (
     version INTEGER NOT NULL,
     updated_us INTEGER NOT NULL,
     deleted INTEGER NOT NULL,
+    indexed INTEGER NOT NULL DEFAULT 0,
     UNIQUE (type, id)
 );
 CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (type, updated_us);

@@ -29,7 +29,7 @@ from server.storage.index_entries import IndexEntry
 from server.storage.port import ResourceKey, ResourceVersion
 from server.storage.query import SearchQuery
 from server.storage.sqlite_paging import find_keys, row_to_version
-from server.storage.sqlite_schema import INDEX_TABLES, index_rows, insert_sql
+from server.storage.sqlite_schema import INDEX_TABLES, TABLE_BITS, index_rows, insert_sql
 
 __all__ = ["GroupCommitWriter", "SqliteUnitOfWork"]
 
@@ -74,9 +74,13 @@ class SqliteUnitOfWork:
     async def write(self, version: ResourceVersion, index: Sequence[IndexEntry]) -> None:
         conn = self._conn
         row = conn.execute(
-            "SELECT pk, version FROM resource WHERE type = ? AND id = ?",
+            "SELECT pk, version, indexed FROM resource WHERE type = ? AND id = ?",
             (version.resource_type, version.id),
         ).fetchone()
+        rows_by_table = index_rows(0, index) if index and not version.deleted else {}
+        indexed = 0
+        for table in rows_by_table:
+            indexed |= TABLE_BITS[table]
         expected = 1 if row is None else row[1] + 1
         if version.version != expected:
             raise VersionConflictError(
@@ -86,20 +90,29 @@ class SqliteUnitOfWork:
         deleted = 1 if version.deleted else 0
         if row is None:
             cursor = conn.execute(
-                "INSERT INTO resource (type, id, version, updated_us, deleted) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (version.resource_type, version.id, version.version, version.updated_us, deleted),
+                "INSERT INTO resource (type, id, version, updated_us, deleted, indexed) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    version.resource_type,
+                    version.id,
+                    version.version,
+                    version.updated_us,
+                    deleted,
+                    indexed,
+                ),
             )
             assert cursor.lastrowid is not None
             pk: int = cursor.lastrowid
         else:
             pk = row[0]
             conn.execute(
-                "UPDATE resource SET version = ?, updated_us = ?, deleted = ? WHERE pk = ?",
-                (version.version, version.updated_us, deleted, pk),
+                "UPDATE resource SET version = ?, updated_us = ?, deleted = ?, indexed = ? "
+                "WHERE pk = ?",
+                (version.version, version.updated_us, deleted, indexed, pk),
             )
             for table in INDEX_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE pk = ?", (pk,))
+                if row[2] & TABLE_BITS[table]:
+                    conn.execute(f"DELETE FROM {table} WHERE pk = ?", (pk,))
         conn.execute(
             "INSERT INTO version (pk, type, id, version, updated_us, method, deleted, content) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,9 +127,8 @@ class SqliteUnitOfWork:
                 version.content,
             ),
         )
-        if index and not version.deleted:
-            for table, rows in index_rows(pk, index).items():
-                conn.executemany(insert_sql(table), rows)
+        for table, rows in rows_by_table.items():
+            conn.executemany(insert_sql(table), [(pk, *r[1:]) for r in rows])
 
 
 class GroupCommitWriter:
