@@ -85,6 +85,8 @@ class ElementInfo:
     value_set: str | None = None
     code_pattern: re.Pattern[str] | None = None
     simple_quantity: bool = False
+    #: Resource types a Reference element may point to (``None``: any type).
+    targets: frozenset[str] | None = None
     #: Whether the primitive may have an ``_element`` sibling (R4 json.html#primitive); false
     #: for the elements typed with FHIRPath System types (``Resource.id``, ``Element.id``,
     #: ``Extension.url``), which carry no extensions.
@@ -227,7 +229,18 @@ def _element_info(
         code_pattern=code_pattern,
         simple_quantity=(model.__name__, name) in _simple_quantities(),
         extensible=primitive is not None and name in siblings,
+        targets=_reference_targets(type_name, extra),
     )
+
+
+def _reference_targets(type_name: str | None, extra: dict[str, Any]) -> frozenset[str] | None:
+    """The allowed target types of a Reference element (``Reference(Patient)``)."""
+    if type_name != "Reference":
+        return None
+    targets = extra.get("enum_reference_types")
+    if not isinstance(targets, list) or not targets or "Resource" in targets:
+        return None
+    return frozenset(str(t) for t in targets)
 
 
 def _element_name(field_name: str) -> str:

@@ -428,6 +428,24 @@ class _Walk:
                 self.add(
                     f"{path}.comparator", "a SimpleQuantity has no comparator (sqty-1)", "invariant"
                 )
+            if element.targets is not None:
+                self.reference_target(value, element.targets, path)
+
+    def reference_target(self, value: dict[str, Any], targets: frozenset[str], path: str) -> None:
+        """A literal reference names a type the element allows (R4 references.html: the
+        Reference(X|Y) of the element definition)."""
+        literal = value.get("reference")
+        if not isinstance(literal, str) or literal.startswith(("#", "urn:")) or "?" in literal:
+            return
+        parts = literal.split("/")
+        if len(parts) >= 4 and parts[-2] == "_history":
+            parts = parts[:-2]
+        if len(parts) < 2:
+            return
+        target = parts[-2]
+        if is_known_resource_type(target) and target not in targets:
+            allowed = ", ".join(sorted(targets))
+            self.add(f"{path}.reference", f"must point to {allowed}, not {target}", "value")
 
     def extension_invariant(self, extension: dict[str, Any], path: str) -> None:
         """ext-1: "Must have either extensions or value[x], not both" (R4 extensibility.html)."""

@@ -91,6 +91,8 @@ class TestErrors:
             ({"patient": None}, "Claim.patient"),
             ({"total": {"value": 1, "currency": "XXQ"}}, "Claim.total.currency"),
             ({"created": 20261101}, "Claim.created"),
+            ({"patient": {"reference": "Organization/1"}}, "Claim.patient.reference"),
+            ({"created": "2026-02-30"}, "Claim.created"),
         ],
     )
     async def test_invalid_resources_name_the_element(
