@@ -35,29 +35,40 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-BENCH_DIR: Final = Path(__file__).resolve().parent
-ROOT: Final = BENCH_DIR.parent
-sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from claims import REVISION_EXTENSION, bench_claim, claim_id  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH_DIR,
+    CONNECTIONS,
+    FACADE_BIN,
+    PYTHON,
+    ROOT,
+    SERVER_CPU,
+    WARMUP_SECONDS,
+    WRK_CPU,
+    Seeds,
+    WrkResult,
+    free_port,
+    has_two_cpus,
+    http,
+    pinned,
+    require_wrk,
+    run_in_temp_dir,
+    run_wrk,
+    server_process,
+    wait_ready,
+)
 
 from server.fhir import json_codec  # noqa: E402
 from server.fhir.interactions import stamp  # noqa: E402
@@ -68,30 +79,13 @@ from server.storage.sqlite import SqliteRepository  # noqa: E402
 VERBS: Final = ("read", "create", "update")
 RATIO_GOALS: Final = {"read": 0.60, "create": 0.30, "update": 0.25}
 READ_P99_GOAL_MS: Final = 10.0
-CONNECTIONS: Final = 16
-WARMUP_SECONDS: Final = 2
 BATCH: Final = 2_000
-SERVER_CPU: Final = "0"
-WRK_CPU: Final = "1"
-PYTHON: Final = Path(sys.executable)
-FACADE_BIN: Final = PYTHON.parent / "facade"
 OUT_FILE: Final = BENCH_DIR / "out" / "rest.json"
 _REV_SENTINEL: Final = 2_147_000_001  # a valid 32-bit integer, unique in the serialised body
 _ID_SENTINEL: Final = "bench-sentinel-id"
 
 
 # --- data ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WrkResult:
-    """One measured wrk run."""
-
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
 
 
 @dataclass(slots=True)
@@ -161,20 +155,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
         args.resources, args.duration, args.repeats = 10_000, 3, 1
     if args.duration < 1 or args.repeats < 1 or args.resources < 1:
         parser.error("--duration, --repeats and --resources must be positive")
-    pin = not args.no_pin and shutil.which("taskset") is not None and _has_two_cpus()
+    pin = not args.no_pin and shutil.which("taskset") is not None and has_two_cpus()
     return Options(args.duration, args.repeats, args.resources, pin)
-
-
-def _has_two_cpus() -> bool:
-    cpus = os.sched_getaffinity(0)
-    return {int(SERVER_CPU), int(WRK_CPU)} <= cpus
-
-
-def require_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit("bench/rest.py needs the wrk load generator: apt-get install -y wrk")
-    return wrk
 
 
 # --- preload ---------------------------------------------------------------------------------
@@ -305,66 +287,6 @@ end
     return paths
 
 
-# --- processes -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def pinned(command: list[str], cpu: str, pin: bool) -> list[str]:
-    return ["taskset", "-c", cpu, *command] if pin else command
-
-
-@contextmanager
-def server_process(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``command``; terminate it (then kill) on the way out, whatever happened."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(
-                f"server exited with {proc.returncode} before {url} answered:\n{log.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()}")
-
-
-def http(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
-    headers = {"Content-Type": "application/fhir+json"} if body is not None else {}
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
 def check_bodies(base: str) -> None:
     """Fail loudly if the benchmark bodies are not accepted by the facade."""
     expectations = [
@@ -396,74 +318,7 @@ def check_writes(db: Path, results: dict[str, VerbResult], resources: int) -> di
     return report
 
 
-# --- wrk ---------------------------------------------------------------------------------------
-
-_UNITS_MS: Final = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
-def _latency_ms(text: str, percentile: str) -> float:
-    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.MULTILINE)
-    if match is None:
-        raise ValueError(f"no {percentile}% latency in wrk output:\n{text}")
-    return float(match.group(1)) * _UNITS_MS[match.group(2)]
-
-
-def parse_wrk(text: str) -> WrkResult:
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
-    total = re.search(r"^\s*(\d+) requests in", text, re.MULTILINE)
-    if rps is None or total is None:
-        raise ValueError(f"unexpected wrk output:\n{text}")
-    errors = 0
-    if non2xx := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text):
-        errors += int(non2xx.group(1))
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    if sock:
-        errors += sum(int(g) for g in sock.groups())
-    return WrkResult(
-        rps=float(rps.group(1)),
-        p50_ms=_latency_ms(text, "50"),
-        p99_ms=_latency_ms(text, "99"),
-        requests=int(total.group(1)),
-        errors=errors,
-    )
-
-
-def run_wrk(wrk: str, url: str, script: Path, seconds: int, seed: int, pin: bool) -> WrkResult:
-    command = [
-        wrk,
-        "-t1",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(script),
-        url,
-        "--",
-        str(seed),
-    ]
-    done = subprocess.run(
-        pinned(command, WRK_CPU, pin), capture_output=True, text=True, timeout=seconds + 60
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    result = parse_wrk(done.stdout)
-    if result.errors:
-        raise RuntimeError(f"wrk saw {result.errors} failed requests against {url}:\n{done.stdout}")
-    return result
-
-
 # --- the benchmark ---------------------------------------------------------------------------
-
-
-class Seeds:
-    """Distinct seeds per wrk run: random ids differ and update revisions never repeat."""
-
-    def __init__(self) -> None:
-        self._next = 0
-
-    def __call__(self) -> int:
-        self._next += 1
-        return self._next * 1_000_000
 
 
 def measure(
@@ -595,23 +450,10 @@ def run(opts: Options, wrk: str, tmp: Path) -> None:
     print(f"total time {elapsed:.0f} s")
 
 
-def _raise_interrupt(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
-    wrk = require_wrk()
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    tmp = Path(tempfile.mkdtemp(prefix="facade-bench-"))
-    try:
-        run(opts, wrk, tmp)
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    wrk = require_wrk("bench/rest.py")
+    return run_in_temp_dir(lambda tmp: run(opts, wrk, tmp))
 
 
 if __name__ == "__main__":

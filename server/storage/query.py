@@ -292,6 +292,12 @@ class SearchQuery:
 
     ``after`` is an opaque cursor an adapter issued for a neighbouring page, next or previous
     (keyset paging, so pages stay correct while writes happen).
+
+    ``local_base`` is the server's own FHIR base URL. A stored literal reference points to a
+    resource of this server when it is relative (``Patient/1``) or absolute under this base;
+    an absolute reference to another server never matches, includes or chains to a local
+    resource (R4 search.html#reference). None: the base is not known, and every literal
+    reference with a type and an id is taken as local.
     """
 
     resource_types: tuple[str, ...]
@@ -301,6 +307,7 @@ class SearchQuery:
     after: str | None = None
     total: TotalMode = TotalMode.NONE
     includes: tuple[Include, ...] = ()
+    local_base: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

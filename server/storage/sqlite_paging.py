@@ -17,7 +17,7 @@ import orjson
 from server.errors import InvalidRequestError
 from server.storage.port import ResourceVersion, SearchPage
 from server.storage.query import Include, SearchQuery, TotalMode
-from server.storage.sqlite_search import Sql, sort_expression, where_sql
+from server.storage.sqlite_search import Sql, local_reference, sort_expression, where_sql
 
 __all__ = ["ESTIMATE_CAP", "find_keys", "run_search", "row_to_version"]
 
@@ -78,17 +78,20 @@ def decode_cursor(cursor: str, key_count: int) -> tuple[str, list[Any], int]:
 def _keyset(
     names: list[str], descending: list[bool], values: list[Any], after: bool, b: Sql
 ) -> str:
-    """Rows strictly after (or before) the cursor row in the sort order."""
+    """Rows strictly after (or before) the cursor row in the sort order.
+
+    ``(k0 > v0 OR (k0 = v0 AND (k1 > v1 OR ...)))``; arguments are bound in text order.
+    """
     if not names:
         return "1"
     name, desc, value = names[0], descending[0], values[0]
-    greater = after != desc
-    op = ">" if greater else "<"
-    rest = _keyset(names[1:], descending[1:], values[1:], after, b) if len(names) > 1 else None
+    op = ">" if after != desc else "<"
     head = f"{name} {op} {b.bind(value)}"
-    if rest is None:
+    if len(names) == 1:
         return head
-    return f"({head} OR ({name} = {b.bind(value)} AND {rest}))"
+    equal = f"{name} = {b.bind(value)}"
+    rest = _keyset(names[1:], descending[1:], values[1:], after, b)
+    return f"({head} OR ({equal} AND {rest}))"
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def _keyset(
 
 def find_keys(conn: sqlite3.Connection, query: SearchQuery, limit: int) -> list[tuple[str, str]]:
     """(type, id) of up to ``limit`` matches, in pk order (conditional interactions)."""
-    b = Sql()
+    b = Sql(local_base=query.local_base)
     where = where_sql(query.resource_types, query.where, "r", b)
     sql = f"SELECT r.type, r.id FROM resource r WHERE {where} ORDER BY r.pk LIMIT {b.bind(limit)}"
     return [(t, i) for t, i in conn.execute(sql, b.args)]
@@ -105,7 +108,7 @@ def find_keys(conn: sqlite3.Connection, query: SearchQuery, limit: int) -> list[
 def _total(conn: sqlite3.Connection, query: SearchQuery) -> int | None:
     if query.total is TotalMode.NONE:
         return None
-    b = Sql()
+    b = Sql(local_base=query.local_base)
     where = where_sql(query.resource_types, query.where, "r", b)
     if query.total is TotalMode.ESTIMATE:
         sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM resource r WHERE {where} LIMIT {ESTIMATE_CAP})"
@@ -117,9 +120,10 @@ def _total(conn: sqlite3.Connection, query: SearchQuery) -> int | None:
 
 def _page_rows(
     conn: sqlite3.Connection, query: SearchQuery
-) -> tuple[list[tuple[Any, ...]], bool, str | None]:
-    """Page rows as (pk, *sort values), whether more exist beyond, and the cursor direction."""
-    b = Sql()
+) -> tuple[list[tuple[Any, ...]], bool, tuple[str, list[Any], int] | None]:
+    """Page rows as (pk, *sort values), whether more exist beyond, and the decoded cursor
+    (direction, sort values, pk)."""
+    b = Sql(local_base=query.local_base)
     keys = list(query.sort)
     names = [f"k{i}" for i in range(len(keys))] + ["pk"]
     descending = [k.descending for k in keys] + [False]
@@ -129,9 +133,9 @@ def _page_rows(
     where = where_sql(query.resource_types, query.where, "r", b)
     direction: str | None = None
     keyset = "1"
-    cursor = query.after
-    if cursor is not None:
-        direction, values, pk = decode_cursor(cursor, len(keys))
+    decoded = None
+    if query.after is not None:
+        decoded = direction, values, pk = decode_cursor(query.after, len(keys))
         keyset = _keyset(names, descending, [*values, pk], direction == "a", b)
     backwards = direction == "b"
     order = ", ".join(
@@ -146,19 +150,24 @@ def _page_rows(
     rows = rows[: query.count]
     if backwards:
         rows.reverse()
-    return [(row[-1], *row[:-1]) for row in rows], more, direction
+    return [(row[-1], *row[:-1]) for row in rows], more, decoded
 
 
 def _load(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, ResourceVersion]:
     if not pks:
         return {}
     b = Sql()
-    rows = conn.execute(_CONTENT + f"WHERE r.pk IN ({b.bind(*pks)})", b.args).fetchall()
+    rows = conn.execute(
+        _CONTENT + f"WHERE r.pk IN ({b.bind(*pks)}) AND r.deleted = 0", b.args
+    ).fetchall()
     return {row[7]: row_to_version(row) for row in rows}
 
 
 def _include_pks(
-    conn: sqlite3.Connection, includes: Sequence[Include], sources: dict[int, str]
+    conn: sqlite3.Connection,
+    includes: Sequence[Include],
+    sources: dict[int, str],
+    local_base: str | None,
 ) -> list[int]:
     """pks of live resources the includes reach from ``sources`` (pk -> type)."""
     found: list[int] = []
@@ -166,15 +175,17 @@ def _include_pks(
         source_pks = [pk for pk, t in sources.items() if inc.reverse or t == inc.source_type]
         if not source_pks:
             continue
-        b = Sql()
+        b = Sql(local_base=local_base)
         if not inc.reverse:
-            target = f" AND ref.target_type = {b.bind(inc.target_type)}" if inc.target_type else ""
+            # Arguments are bound in the order their placeholders appear in the text.
             sql = (
                 "SELECT DISTINCT t.pk FROM sp_reference ref JOIN resource t ON "
                 "t.type = ref.target_type AND t.id = ref.target_id "
                 f"WHERE ref.pk IN ({b.bind(*source_pks)}) AND ref.param = {b.bind(inc.param)}"
-                f"{target} AND t.deleted = 0"
             )
+            if inc.target_type:
+                sql += f" AND ref.target_type = {b.bind(inc.target_type)}"
+            sql += f" AND t.deleted = 0 AND {local_reference('ref', b)}"
         else:
             pairs = conn.execute(
                 f"SELECT type, id FROM resource WHERE pk IN ({','.join('?' * len(source_pks))})",
@@ -191,6 +202,7 @@ def _include_pks(
                 f"AND s.deleted = 0 AND (ref.target_type, ref.target_id) IN (VALUES {targets})"
             )
             b.args.extend(v for pair in pairs for v in pair)
+            sql += f" AND {local_reference('ref', b)}"
         found.extend(pk for (pk,) in conn.execute(sql + f" LIMIT {INCLUDE_CAP}", b.args))
     return found
 
@@ -202,14 +214,17 @@ def _included(
         return []
     seen = set(matches)
     sources = {pk: v.resource_type for pk, v in matches.items()}
-    first = [pk for pk in _include_pks(conn, query.includes, sources) if pk not in seen]
+    first = [
+        pk for pk in _include_pks(conn, query.includes, sources, query.local_base) if pk not in seen
+    ]
     first = list(dict.fromkeys(first))[:INCLUDE_CAP]
     seen.update(first)
     loaded = _load(conn, first)
     iterating = [inc for inc in query.includes if inc.iterate]
     if iterating and loaded:
         more_sources = {pk: v.resource_type for pk, v in loaded.items()}
-        second = [pk for pk in _include_pks(conn, iterating, more_sources) if pk not in seen]
+        found = _include_pks(conn, iterating, more_sources, query.local_base)
+        second = [pk for pk in found if pk not in seen]
         second = list(dict.fromkeys(second))[: max(0, INCLUDE_CAP - len(first))]
         loaded.update(_load(conn, second))
         first += second
@@ -217,11 +232,24 @@ def _included(
 
 
 def run_search(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
-    """One page of ``query`` with its includes, total and neighbouring cursors."""
+    """One page of ``query`` with its includes, total and neighbouring cursors, all read from
+    one snapshot (a concurrent write cannot land between the page and its contents)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        return _run_search(conn, query)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
+def _run_search(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
     total = _total(conn, query)
     if query.count == 0:
         return SearchPage((), None, total)
-    rows, more, direction = _page_rows(conn, query)
+    rows, more, cursor = _page_rows(conn, query)
+    direction = cursor[0] if cursor is not None else None
     loaded = _load(conn, [row[0] for row in rows])
     matches = {row[0]: loaded[row[0]] for row in rows if row[0] in loaded}
     next_cursor = previous_cursor = None
@@ -231,6 +259,15 @@ def run_search(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
             next_cursor = encode_cursor("a", list(last[1:]), last[0])
         if direction == "a" or (direction == "b" and more):
             previous_cursor = encode_cursor("b", list(first[1:]), first[0])
+    elif cursor is not None:
+        # An empty page (everything beyond the cursor was deleted): the way back, or forward,
+        # starts at the cursor's own row, inclusive. pks are integers, so (values, pk -/+ 1)
+        # as an exclusive bound includes the row at (values, pk) and nothing else of the page.
+        _, values, pk = cursor
+        if direction == "a":
+            previous_cursor = encode_cursor("b", values, pk + 1)
+        else:
+            next_cursor = encode_cursor("a", values, pk - 1)
     return SearchPage(
         list(matches.values()),
         next_cursor,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,9 +60,11 @@ DESC_MISSING = -(2**63)
 
 @dataclass
 class Sql:
-    """Accumulates bound arguments and hands out fresh table aliases."""
+    """Accumulates bound arguments and hands out fresh table aliases; ``local_base`` is the
+    server's own FHIR base (:attr:`SearchQuery.local_base`)."""
 
     args: list[Any] = field(default_factory=list)
+    local_base: str | None = None
     _aliases: int = 0
 
     def alias(self, stem: str) -> str:
@@ -164,6 +167,16 @@ def _string_predicate(x: str, c: StringCondition, b: Sql) -> str:
     )
 
 
+def local_reference(x: str, b: Sql) -> str:
+    """The reference in index alias ``x`` is a literal one to a resource of this server:
+    relative (``Patient/1``, stored as written without a version) or absolute under our base.
+    A reference to another server's ``.../Patient/1`` is not ours (R4 search.html#reference)."""
+    if b.local_base is None:
+        return "1"
+    relative = f"{x}.target_type || '/' || {x}.target_id"
+    return f"({x}.url = {relative} OR {x}.url = {b.bind(b.local_base + '/')} || {relative})"
+
+
 def _reference_predicate(x: str, c: ReferenceCondition, b: Sql) -> str:
     parts: list[str] = []
     if c.identifier_value is not None:
@@ -176,6 +189,12 @@ def _reference_predicate(x: str, c: ReferenceCondition, b: Sql) -> str:
         parts.append(f"{x}.url = {b.bind(c.url)}")
     if c.target_type is not None:
         parts.append(f"{x}.target_type = {b.bind(c.target_type)}")
+    if c.target_id is not None and c.url is None:
+        if c.target_type is not None and b.local_base is not None:
+            relative = f"{c.target_type}/{c.target_id}"
+            parts.append(f"{x}.url IN ({b.bind(relative, f'{b.local_base}/{relative}')})")
+        else:
+            parts.append(local_reference(x, b))
     return " AND ".join(parts) or "1"
 
 
@@ -306,12 +325,13 @@ def _driver(c: Condition, r: str, b: Sql) -> str | None:
     if isinstance(c, ChainCondition):
         ref, t = b.alias("ref"), b.alias("t")
         param = b.bind(c.param)
-        types = b.bind(*c.target_types)
+        types = type_filter(t, c.target_types, b, driven=_drives(c.inner))
         inner = condition_sql(c.inner, t, b, drive=True)
+        local = local_reference(ref, b)
         return (
             f"{r}.pk IN (SELECT {ref}.pk FROM sp_reference {ref} WHERE {ref}.param = {param} "
             f"AND ({ref}.target_type, {ref}.target_id) IN (SELECT {t}.type, {t}.id FROM "
-            f"resource {t} WHERE {t}.type IN ({types}) AND {t}.deleted = 0 AND {inner}))"
+            f"resource {t} WHERE {types} AND {inner}) AND {local})"
         )
     if isinstance(c, HasCondition):
         return None
@@ -339,7 +359,7 @@ def condition_sql(c: Condition, r: str, b: Sql, *, drive: bool = False) -> str:
         table = TABLE_OF_KIND[c.kind]
         x = b.alias("x")
         exists = (
-            f"EXISTS (SELECT 1 FROM {table} {x} WHERE {x}.pk = {r}.pk "
+            f"EXISTS (SELECT 1 FROM {table} {x} INDEXED BY {table}_pk WHERE {x}.pk = {r}.pk "
             f"AND {x}.param = {b.bind(c.param)})"
         )
         return f"NOT {exists}" if c.missing else exists
@@ -347,10 +367,12 @@ def condition_sql(c: Condition, r: str, b: Sql, *, drive: bool = False) -> str:
         ref, s = b.alias("ref"), b.alias("s")
         param, source = b.bind(c.param), b.bind(c.source_type)
         inner = condition_sql(c.inner, s, b, drive=True)
+        local = local_reference(ref, b)
         return (
             f"({r}.type, {r}.id) IN (SELECT {ref}.target_type, {ref}.target_id FROM sp_reference "
             f"{ref} JOIN resource {s} ON {s}.pk = {ref}.pk WHERE {ref}.param = {param} AND "
-            f"{s}.type = {source} AND {s}.deleted = 0 AND {inner})"
+            f"{'+' if _drives(c.inner) else ''}{s}.type = {source} AND {s}.deleted = 0 "
+            f"AND {inner} AND {local})"
         )
     if drive:
         driven = _driver(c, r, b)
@@ -367,8 +389,8 @@ def condition_sql(c: Condition, r: str, b: Sql, *, drive: bool = False) -> str:
         c = TokenCondition(c.param, c.system, c.code, False, c.text, c.of_type_value)
     table, param = _index_target(c)
     exists = (
-        f"EXISTS (SELECT 1 FROM {table} {x} WHERE {x}.pk = {r}.pk AND {x}.param = "
-        f"{b.bind(param)} AND {_index_predicate(c, x, b)})"
+        f"EXISTS (SELECT 1 FROM {table} {x} INDEXED BY {table}_pk WHERE {x}.pk = {r}.pk "
+        f"AND {x}.param = {b.bind(param)} AND {_index_predicate(c, x, b)})"
     )
     return f"NOT {exists}" if negate else exists
 
@@ -399,20 +421,40 @@ def _clause_sql(clause: Clause, r: str, b: Sql, drive: bool) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
+def type_filter(r: str, types: Sequence[str], b: Sql, *, driven: bool) -> str:
+    """``r.type IN (...)``; written ``+r.type`` when another term drives the query, so SQLite
+    does not prefer the type index and scan a whole type (the store keeps no statistics)."""
+    return f"{'+' if driven else ''}{r}.type IN ({b.bind(*types)}) AND {r}.deleted = 0"
+
+
+def _drives(c: Condition) -> bool:
+    """Whether ``condition_sql(c, drive=True)`` yields an ``r.pk IN (...)`` driver."""
+    if isinstance(c, IdCondition | LastUpdatedCondition | MissingCondition | HasCondition):
+        return False
+    return not (isinstance(c, TokenCondition) and c.negate)
+
+
 def where_sql(types: tuple[str, ...], where: tuple[Clause, ...], r: str, b: Sql) -> str:
     """The WHERE body selecting live resources of ``types`` that satisfy every clause."""
-    parts = [f"{r}.type IN ({b.bind(*types)})", f"{r}.deleted = 0"]
     ranked = sorted(range(len(where)), key=lambda i: -clause_score(where[i]))
     driver = ranked[0] if ranked and clause_score(where[ranked[0]]) >= 2 else None
+    if driver is not None and (
+        len(where[driver].any_of) != 1 or not _drives(where[driver].any_of[0])
+    ):
+        driver = None
+    parts = [type_filter(r, types, b, driven=driver is not None)]
     for index, clause in enumerate(where):
-        drive = index == driver and len(clause.any_of) == 1
-        parts.append(_clause_sql(clause, r, b, drive))
+        parts.append(_clause_sql(clause, r, b, index == driver))
     return " AND ".join(parts)
 
 
 # --- sorting ---------------------------------------------------------------------------------
 
-_REFERENCE_SORT = "COALESCE({x}.url, {x}.target_type || '/' || {x}.target_id)"
+#: A reference sorts by ``Type/id`` when it is local (however written), else as written.
+_REFERENCE_SORT = (
+    "COALESCE(CASE WHEN {local} THEN {x}.target_type || '/' || {x}.target_id END, {x}.url, "
+    "{x}.id_value)"
+)
 
 #: (table, value for ascending, value for descending) per parameter type; ``{x}`` is the alias.
 _SORT_COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -437,8 +479,9 @@ def sort_expression(key: SortKey, r: str, b: Sql) -> str:
     table, asc_value, desc_value = _SORT_COLUMNS[key.kind]
     function, template = ("MAX", desc_value) if key.descending else ("MIN", asc_value)
     x = b.alias("x")
+    local = local_reference(x, b) if "{local}" in template else ""
     value = (
-        f"(SELECT {function}({template.format(x=x)}) FROM {table} {x} WHERE {x}.pk = {r}.pk "
-        f"AND {x}.param = {b.bind(key.param)})"
+        f"(SELECT {function}({template.format(x=x, local=local)}) FROM {table} {x} "
+        f"WHERE {x}.pk = {r}.pk AND {x}.param = {b.bind(key.param)})"
     )
     return f"COALESCE({value}, {b.bind(DESC_MISSING if key.descending else ASC_MISSING)})"

@@ -69,17 +69,21 @@ def _parse(text: str) -> DateRange:
         int((fraction + "000000")[:6]),
         tzinfo=tz,
     )
-    if g["m"] is None:
-        end = start.replace(year=start.year + 1)
-    elif g["d"] is None:
-        end = _add_months(start, 1)
-    elif g["H"] is None:
-        end = start + timedelta(days=1)
-    elif g["S"] is None:
-        end = start + timedelta(minutes=1)
-    elif not fraction:
-        end = start + timedelta(seconds=1)
-    else:
-        step_us = 10 ** max(0, 6 - len(fraction))
-        end = start + timedelta(microseconds=step_us)
+    try:
+        if g["m"] is None:
+            end = start.replace(year=start.year + 1)
+        elif g["d"] is None:
+            end = _add_months(start, 1)
+        elif g["H"] is None:
+            end = start + timedelta(days=1)
+        elif g["S"] is None:
+            end = start + timedelta(minutes=1)
+        elif not fraction:
+            end = start + timedelta(seconds=1)
+        else:
+            step_us = 10 ** max(0, 6 - len(fraction))
+            end = start + timedelta(microseconds=step_us)
+    except (OverflowError, ValueError):
+        # The interval ends after 9999-12-31 (`9999`, `9999-12`): datetime cannot hold its end.
+        return _us(start), DATE_CEILING_US
     return _us(start), _us(end)

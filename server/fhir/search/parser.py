@@ -14,10 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from capability.resource_types import RESOURCE_TYPES
-from capability.search_parameters import SearchParameter, parameter, reference_parameters
+from capability.search_parameters import (
+    COLUMN_PARAMETERS,
+    SearchParameter,
+    parameter,
+    reference_parameters,
+)
 from server.errors import InvalidSearchParameterError
 from server.fhir.search.dates import parse_date_range
-from server.fhir.search.values import MODIFIERS, condition_for, split_prefix
+from server.fhir.search.values import (
+    MODIFIERS,
+    condition_for,
+    split_prefix,
+    split_unescaped,
+    unescape,
+)
 from server.settings import LimitsSettings
 from server.storage.query import (
     ChainCondition,
@@ -39,6 +50,8 @@ __all__ = ["ParsedSearch", "parse_history", "parse_search", "split_values"]
 RESULT_FORMAT_PARAMS = frozenset({"_format", "_pretty"})
 _SUMMARY_VALUES = frozenset({"true", "false", "text", "data", "count"})
 _SORTABLE = frozenset({"token", "string", "date", "reference", "number", "quantity", "uri"})
+#: How many references one chained or reverse-chained (`_has`) parameter may follow.
+MAX_LINKS = 3
 #: Result parameters the server does not implement (R4 search.html#return).
 _UNSUPPORTED_RESULT = frozenset(
     {"_contained", "_containedType", "_list", "_query", "_filter", "_text", "_content", "_score"}
@@ -59,21 +72,9 @@ class _Drop(Exception):
 
 
 def split_values(raw: str) -> list[str]:
-    """Comma-separated OR values, honouring the `\\,` escape (R4 search.html#escaping)."""
-    values: list[str] = []
-    current: list[str] = []
-    chars = iter(raw)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            current.append(nxt if nxt in ",$" else ch + nxt)
-        elif ch == ",":
-            values.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    values.append("".join(current))
-    return values
+    """Comma-separated OR values (R4 search.html#escaping). Escapes stay in the values
+    (`\\,` too): a value is split further (`|`, `$`) before its escapes are resolved."""
+    return split_unescaped(raw, ",")
 
 
 def _common(types: Sequence[str], code: str) -> SearchParameter:
@@ -108,8 +109,12 @@ def _targets(p: SearchParameter, type_modifier: str | None) -> tuple[str, ...]:
     return served
 
 
-def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tuple[Condition, ...]:
+def _conditions(
+    types: Sequence[str], key: str, raw: str, fhir_base: str, depth: int = 0
+) -> tuple[Condition, ...]:
     """The OR-conditions of one `key=value` (chains and `_has` included)."""
+    if (key.startswith("_has:") or "." in key) and depth >= MAX_LINKS:
+        raise _Drop(f"Chains and _has go at most {MAX_LINKS} references deep")
     if key.startswith("_has:"):
         parts = key.split(":", 3)
         if len(parts) < 4 or parts[1] not in RESOURCE_TYPES:
@@ -120,7 +125,7 @@ def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tup
             raise _Drop(f"'{source}.{ref_code}' does not point to {', '.join(types)}")
         return tuple(
             HasCondition(source, ref_code, inner)
-            for inner in _conditions((source,), rest, raw, fhir_base)
+            for inner in _conditions((source,), rest, raw, fhir_base, depth + 1)
         )
     if "." in key:
         head, _, chained = key.partition(".")
@@ -135,7 +140,7 @@ def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tup
             raise _Drop(f"No target of '{code}' has a parameter '{chained_code}'")
         return tuple(
             ChainCondition(code, usable, inner)
-            for inner in _conditions(usable, chained, raw, fhir_base)
+            for inner in _conditions(usable, chained, raw, fhir_base, depth + 1)
         )
     code, _, modifier_text = key.partition(":")
     modifier = modifier_text or None
@@ -143,6 +148,9 @@ def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tup
     if modifier == "missing":
         if raw not in ("true", "false"):
             raise InvalidSearchParameterError(f"'{key}' takes true or false", expression=key)
+        if code in COLUMN_PARAMETERS:
+            # Every resource has an id and a lastUpdated: none (true) or all (false) match.
+            return (IdCondition((), negate=raw == "false"),)
         return (MissingCondition(code, p.type, raw == "true"),)
     if p.type == "reference" and modifier not in MODIFIERS["reference"]:
         _targets(p, modifier)
@@ -152,7 +160,9 @@ def _conditions(types: Sequence[str], key: str, raw: str, fhir_base: str) -> tup
     if not values:
         raise _Drop(f"'{key}' has an empty value")
     if code == "_id":
-        return (IdCondition(tuple(values), negate=modifier == "not"),)
+        if modifier not in (None, "not"):
+            raise _Drop(f"Modifier ':{modifier}' is not supported on '_id'")
+        return (IdCondition(tuple(unescape(v) for v in values), negate=modifier == "not"),)
     return tuple(condition_for(p, modifier, v, fhir_base) for v in values)
 
 
@@ -192,6 +202,12 @@ def _includes(types: Sequence[str], raw: str, reverse: bool, iterate: bool) -> l
     return out
 
 
+def _set(applied: list[tuple[str, str]], name: str, value: str) -> None:
+    """Record a single-valued parameter; a repeat replaces it (the last one applies)."""
+    applied[:] = [(n, v) for n, v in applied if n != name]
+    applied.append((name, value))
+
+
 def parse_search(
     resource_types: Sequence[str],
     params: Sequence[tuple[str, str]],
@@ -220,7 +236,7 @@ def parse_search(
                 continue
             if name == "_count":
                 count = min(_int(name, value, 0), limits.max_count)
-                applied.append((name, str(count)))
+                _set(applied, name, str(count))
             elif name == "_total":
                 try:
                     total = TotalMode(value)
@@ -228,11 +244,11 @@ def parse_search(
                     raise InvalidSearchParameterError(
                         "'_total' must be none, estimate or accurate", expression=name
                     ) from exc
-                applied.append((name, value))
+                _set(applied, name, value)
             elif name == "_cursor":
                 cursor = value
             elif name == "_sort":
-                sort = _sort_keys(types, value)
+                sort += _sort_keys(types, value)  # a repeated _sort adds keys
                 applied.append((name, value))
             elif name in ("_include", "_revinclude"):
                 modifier = key.partition(":")[2]
@@ -246,15 +262,23 @@ def parse_search(
                         "'_summary' is true, false, text, data or count", expression=name
                     )
                 summary = value
-                applied.append((name, value))
+                _set(applied, name, value)
             elif name == "_elements":
-                elements = tuple(e.strip() for e in value.split(",") if e.strip())
+                elements = (*(elements or ()), *(e.strip() for e in value.split(",") if e.strip()))
                 applied.append((name, value))
             elif name in _UNSUPPORTED_RESULT:
                 raise _Drop(f"'{name}' is not supported by this server")
             else:
-                conditions = _conditions(types, key, value, fhir_base)
-                clauses.append(Clause(conditions))
+                try:
+                    conditions = _conditions(types, key, value, fhir_base)
+                except InvalidSearchParameterError as exc:
+                    # Name the parameter as the client wrote it (`patient.birthdate`).
+                    raise InvalidSearchParameterError(exc.message, expression=key) from None
+                if key.endswith(":not"):
+                    # `code:not=a,b`: resources with neither a nor b (the negations are ANDed).
+                    clauses += [Clause((c,)) for c in conditions]
+                else:
+                    clauses.append(Clause(conditions))
                 applied.append((key, value))
         except _Drop as drop:
             if strict:
@@ -270,6 +294,7 @@ def parse_search(
         after=cursor,
         total=total,
         includes=tuple(includes),
+        local_base=fhir_base or None,
     )
     return ParsedSearch(query, tuple(applied), tuple(ignored), summary, elements)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.fhir import json_codec
-from server.fhir.models import mandatory_elements, summary_elements
+from server.fhir.models import element_table, mandatory_elements, summary_elements
 
 __all__ = ["SUBSETTED", "shape"]
 
@@ -30,8 +30,19 @@ def _tagged(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keep(resource: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
-    """Top-level elements in ``names`` (and their `_element` extension siblings)."""
-    return {k: v for k, v in resource.items() if k in names or k.lstrip("_") in names}
+    """Top-level elements in ``names`` (and their `_element` extension siblings); a choice
+    element is named with or without its type (``deceased`` keeps ``deceasedDateTime``)."""
+    try:
+        table = element_table(resource["resourceType"])
+    except KeyError:
+        table = {}
+    kept: dict[str, Any] = {}
+    for key, value in resource.items():
+        name = key.lstrip("_")
+        info = table.get(name)
+        if name in names or (info is not None and info.choice in names):
+            kept[key] = value
+    return kept
 
 
 def shape(content: bytes, summary: str | None, elements: Sequence[str] | None) -> bytes:
@@ -48,5 +59,6 @@ def shape(content: bytes, summary: str | None, elements: Sequence[str] | None) -
         kept = {k: v for k, v in resource.items() if k not in ("text", "_text")}
     else:
         assert elements is not None
-        kept = _keep(resource, _ALWAYS | mandatory_elements(rtype) | frozenset(elements))
+        names = frozenset(e.removeprefix(f"{rtype}.") for e in elements)
+        kept = _keep(resource, _ALWAYS | mandatory_elements(rtype) | names)
     return json_codec.dumps(_tagged(kept))

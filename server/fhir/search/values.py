@@ -6,6 +6,7 @@ they are never ignored, whatever the handling preference.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from capability.search_parameters import SearchParameter
@@ -29,9 +30,17 @@ from server.storage.query import (
     UriMatch,
 )
 
-__all__ = ["MODIFIERS", "condition_for", "split_prefix", "split_token"]
+__all__ = [
+    "MODIFIERS",
+    "condition_for",
+    "split_prefix",
+    "split_token",
+    "split_unescaped",
+    "unescape",
+]
 
 _PREFIXES = {p.value: p for p in Prefix}
+_ESCAPE = re.compile(r"\\([\\,$|])")
 
 #: Modifiers each parameter type accepts here (R4 search.html#modifiers); `:missing` is
 #: handled for every type by the parser, reference type modifiers (`:Patient`) too.
@@ -47,6 +56,8 @@ MODIFIERS: dict[str, frozenset[str | None]] = {
     "special": frozenset({None}),
 }
 
+#: Numbers beyond a double's range cannot be compared with stored values.
+_LARGEST = Decimal("1e300")
 _DISTANCE_UNITS = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 
 
@@ -60,13 +71,35 @@ def split_prefix(value: str) -> tuple[Prefix | None, str]:
     return (prefix, value[2:]) if prefix is not None else (None, value)
 
 
+def unescape(value: str) -> str:
+    """A value with its `\\,` `\\$` `\\|` `\\\\` escapes resolved (R4 search.html#escaping)."""
+    return _ESCAPE.sub(r"\1", value) if "\\" in value else value
+
+
+def split_unescaped(value: str, separator: str) -> list[str]:
+    """``value`` split at each ``separator`` that is not escaped; escapes are kept in the
+    parts (resolve them with :func:`unescape` once no more splitting is needed)."""
+    parts: list[str] = []
+    start = i = 0
+    while i < len(value):
+        if value[i] == "\\":
+            i += 2
+            continue
+        if value[i] == separator:
+            parts.append(value[start:i])
+            start = i + 1
+        i += 1
+    parts.append(value[start:])
+    return parts
+
+
 def split_token(value: str) -> tuple[str | None, str | None]:
-    """`[system]|[code]` or `code` (R4 search.html#token), honouring `\\|`."""
-    escaped = value.replace("\\|", "\x00")
-    if "|" not in escaped:
-        return None, value.replace("\\|", "|")
-    system, _, code = escaped.partition("|")
-    return system.replace("\x00", "|"), (code.replace("\x00", "|") or None)
+    """`[system]|[code]` or `code` (R4 search.html#token), honouring escapes (`\\|`)."""
+    parts = split_unescaped(value, "|")
+    if len(parts) == 1:
+        return None, unescape(value)
+    system, code = parts[0], "|".join(parts[1:])
+    return unescape(system), (unescape(code) or None)
 
 
 def _date(name: str, value: str) -> tuple[Prefix, int, int]:
@@ -84,20 +117,19 @@ def _number(name: str, text: str) -> tuple[float, float, float]:
         number = Decimal(text)
     except InvalidOperation as exc:
         raise _bad(name, "a number, optionally prefixed") from exc
-    if not number.is_finite():
-        raise _bad(name, "a finite number")
     exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)
-    half = Decimal(5) * Decimal(10) ** (exponent - 1)
+    if not isinstance(exponent, int) or not -300 < exponent < 300 or abs(number) > _LARGEST:
+        raise _bad(name, "a finite number")
+    half = Decimal((0, (5,), exponent - 1))
     return float(number), float(number - half), float(number + half)
 
 
 def _token(p: SearchParameter, modifier: str | None, value: str) -> TokenCondition:
     if modifier == "text":
-        return TokenCondition(p.code, None, None, text=fold(value))
+        return TokenCondition(p.code, None, None, text=fold(unescape(value)))
     system, code = split_token(value)
     if modifier == "of-type":
-        parts = value.split("|")
+        parts = [unescape(part) for part in split_unescaped(value, "|")]
         if len(parts) != 3 or not all(parts):
             raise _bad(p.code, "type-system|type-code|value for :of-type")
         return TokenCondition(p.code, parts[0], parts[1], of_type_value=parts[2])
@@ -115,13 +147,14 @@ def _reference(
             raise _bad(p.code, "system|value for :identifier")
         return ReferenceCondition(p.code, identifier_system=system, identifier_value=code)
     target_type = modifier  # a type modifier such as :Patient, already checked
+    value = unescape(value)
     local = value.removeprefix(fhir_base + "/") if value.startswith(fhir_base + "/") else value
     if "://" in local or local.startswith("urn:"):
         return ReferenceCondition(p.code, target_type=target_type, url=local.split("|")[0])
     parts = local.split("/")
     if len(parts) >= 4 and parts[2] == "_history":
         parts = parts[:2]
-    if len(parts) == 2:
+    if len(parts) == 2 and all(parts):
         if target_type is not None and parts[0] != target_type:
             raise _bad(p.code, f"a {target_type} reference")
         if parts[0] not in p.targets:
@@ -135,23 +168,24 @@ def _reference(
 
 def _quantity(p: SearchParameter, value: str) -> QuantityCondition:
     prefix, rest = split_prefix(value)
-    number_text, _, unit = rest.partition("|")
-    number, low, high = _number(p.code, number_text)
+    parts = [unescape(part) for part in split_unescaped(rest, "|")]
+    if len(parts) > 3:
+        raise _bad(p.code, "[prefix]number[|system|code]")
+    number, low, high = _number(p.code, parts[0])
     system: str | None = None
     code: str | None = None
-    if unit:
-        system_text, _, code_text = unit.partition("|")
-        if not _:
-            code = system_text or None
-        else:
-            system, code = system_text or None, code_text or None
+    if len(parts) == 2:
+        code = parts[1] or None
+    elif len(parts) == 3:
+        system, code = parts[1] or None, parts[2] or None
     return QuantityCondition(p.code, prefix or Prefix.EQ, number, low, high, system, code)
 
 
 def _composite(p: SearchParameter, value: str) -> CompositeCondition:
-    first, sep, second = value.partition("$")
-    if not sep or not first or not second:
+    components = split_unescaped(value, "$")
+    if len(components) != 2 or not all(components):
         raise _bad(p.code, "two components joined by '$'")
+    first, second = components
     s1, c1 = split_token(first)
     s2, c2 = split_token(second)
     return CompositeCondition(p.code, s1, c1, s2, c2)
@@ -181,8 +215,10 @@ def condition_for(
             match = {"exact": StringMatch.EXACT, "contains": StringMatch.CONTAINS}.get(
                 modifier or "", StringMatch.PREFIX
             )
-            text = value if match is StringMatch.EXACT else fold(value)
-            return StringCondition(p.code, text, match)
+            text = unescape(value)
+            return StringCondition(
+                p.code, text if match is StringMatch.EXACT else fold(text), match
+            )
         case "date":
             op, low, high = _date(p.code, value)
             if p.code == "_lastUpdated":
@@ -200,7 +236,7 @@ def condition_for(
             match_uri = {"below": UriMatch.BELOW, "above": UriMatch.ABOVE}.get(
                 modifier or "", UriMatch.EQUAL
             )
-            return UriCondition(p.code, value, match_uri)
+            return UriCondition(p.code, unescape(value), match_uri)
         case "composite":
             return _composite(p, value)
         case "special":

@@ -1,0 +1,1009 @@
+"""Search latency and HTTP load rate of the facade on a realistic financial data set, with wrk.
+
+What it measures
+----------------
+1. Starts the facade (``facade serve``) on a fresh SQLite file and loads, through its HTTP API
+   (validation + indexing + storage, exactly what a client pays), a linked data set of valid R4
+   resources with fixed ids:
+
+   - 50 insurer Organizations (distinct names), 200 provider Organizations, 1,000 Practitioners;
+   - 10,000 Patients and 12,000 Coverages (``payor`` -> an insurer; 2,000 Patients have two);
+   - 100,000 Claims (``identifier`` ``urn:bench:pcn|PCN-nnnnnnn``, patient, provider, care team,
+     ``insurance.coverage``, three items with ``servicedDate`` spread over 2023-2024);
+   - 100,000 ExplanationOfBenefits adjudicating those Claims (patient, insurer, provider,
+     ``careTeam.provider``, ``insurance.coverage``, ``billablePeriod`` and ``item.servicedDate``,
+     adjudications, totals, payment, ``outcome`` complete).
+
+   One resource of each kind is first sent alone (PUT) so invalid data fails loudly. Then each
+   kind is sent as transaction Bundles of ``--bundle`` (500) ``PUT Type/id`` entries, with
+   ``--concurrency`` (3) Bundles in flight from an async httpx client in this process
+   (``Prefer: return=minimal``). Prints resources/s per kind and for the whole load, checks the
+   stored counts, checkpoints the WAL (``PRAGMA wal_checkpoint(TRUNCATE)``) and prints the DB size.
+2. Drives four searches with ``wrk -t1 -c16 --latency`` (a 2 s warm-up, then ``--duration``
+   seconds, ``--repeats`` times), each request with random values drawn in the Lua script:
+
+   - ``eob-date``: ExplanationOfBenefit?patient=P&service-date=geD&service-date=ltE&_count=20
+     (a random 365-day window; 5 matches for every patient);
+   - ``claim-id``: Claim?identifier=urn:bench:pcn|PCN-n (1 match);
+   - ``eob-include``: ExplanationOfBenefit?patient=P&_include=ExplanationOfBenefit:coverage
+     &_count=20 (10 matches and the patient's 1 or 2 Coverages);
+   - ``coverage-payor``: Coverage?payor.name=<insurer name>&_count=20 (chained; 20 of ~240).
+
+   Before each wrk run one real request is checked against the data set: a searchset with the
+   expected matches (and Coverages with ``search.mode`` include, for ``_include``).
+   The server runs on CPU 0 and wrk (and the loading client) on CPU 1 when two CPUs are available.
+3. Prints each search's median req/s, p50 and p95 (from ``latency:percentile`` in the scripts'
+   ``done()``; wrk's own table has no 95th) and p99, whether the goals hold (p95 < 15 ms at 16
+   connections; load >= 2,000 resources/s), the DB size, and writes ``bench/out/search.json``.
+
+Run from the repository root::
+
+    .venv/bin/python bench/search.py            # full: ~223,000 resources, 3 x 10 s per search
+    .venv/bin/python bench/search.py --quick    # smoke: a tenth of the data, 1 x 3 s
+    .venv/bin/python bench/search.py --keep     # keep the temp dir (DB, scripts, server log)
+
+Needs ``wrk`` on the PATH (Debian: ``apt-get install -y wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import calendar
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+from claims import bench_claim  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH_DIR,
+    CONNECTIONS,
+    FACADE_BIN,
+    ROOT,
+    SERVER_CPU,
+    WARMUP_SECONDS,
+    WRK_CPU,
+    Seeds,
+    WrkResult,
+    free_port,
+    has_two_cpus,
+    http,
+    pinned,
+    require_wrk,
+    run_in_temp_dir,
+    run_wrk_output,
+    server_process,
+    wait_ready,
+    wrk_errors,
+)
+
+from server.fhir import json_codec  # noqa: E402
+
+P95_GOAL_MS: Final = 15.0
+LOAD_GOAL_PER_S: Final = 2_000.0
+OUT_FILE: Final = BENCH_DIR / "out" / "search.json"
+FHIR_JSON: Final = "application/fhir+json"
+
+#: Service dates are spread over [FIRST_DAY, FIRST_DAY + SPAN_DAYS); a search window is a year.
+FIRST_DAY: Final = date(2023, 1, 1)
+SPAN_DAYS: Final = 730
+WINDOW_DAYS: Final = 365
+
+_CLAIM_TYPE: Final = "http://terminology.hl7.org/CodeSystem/claim-type"
+_ADJUDICATION: Final = "http://terminology.hl7.org/CodeSystem/adjudication"
+_ORG_TYPE: Final = "http://terminology.hl7.org/CodeSystem/organization-type"
+_NPI: Final = "http://hl7.org/fhir/sid/us-npi"
+_PCN: Final = "urn:bench:pcn"
+_CITIES: Final = (
+    "Aspen", "Bayview", "Cedar", "Delta", "Evergreen",
+    "Fairmont", "Granite", "Harbor", "Ironwood", "Juniper",
+)  # fmt: skip
+_PLAN_KINDS: Final = ("Health Plan", "Mutual", "Assurance", "Benefit Trust", "Care Alliance")
+_FAMILY: Final = ("Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Kim", "Brown", "Lopez")
+_GIVEN: Final = ("Ana", "James", "Mei", "Omar", "Priya", "Lucas", "Grace", "Tariq", "Elena")
+
+
+# --- the data set ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    patients: int
+    coverages: int
+    insurers: int
+    providers: int
+    practitioners: int
+    claims: int
+    eobs: int
+
+    @property
+    def total(self) -> int:
+        return sum(asdict(self).values())
+
+
+FULL: Final = Sizes(10_000, 12_000, 50, 200, 1_000, 100_000, 100_000)
+QUICK: Final = Sizes(1_000, 1_200, 50, 20, 100, 10_000, 10_000)
+
+
+def _concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": system, "code": code}
+    if display is not None:
+        coding["display"] = display
+    return {"coding": [coding]}
+
+
+def _usd(value: Decimal) -> dict[str, Any]:
+    return {"value": value, "currency": "USD"}
+
+
+def _ref(type_: str, id_: str) -> dict[str, str]:
+    return {"reference": f"{type_}/{id_}"}
+
+
+class DataSet:
+    """Ids, links and resources of the data set; everything derives from the index ``n``.
+
+    Claim and EOB ``n`` belong to patient ``n % patients`` (its visit ``n // patients``); the
+    visits of a patient are ``SPAN_DAYS / visits`` days apart, so every 365-day window holds
+    the same number of them (5 for 10 visits).
+    """
+
+    def __init__(self, sizes: Sizes) -> None:
+        if len(_CITIES) * len(_PLAN_KINDS) < sizes.insurers:
+            raise ValueError("not enough distinct insurer names")
+        self.sizes = sizes
+        self.visits = max(1, -(-sizes.claims // sizes.patients))
+        self.step = max(1, SPAN_DAYS // self.visits)
+
+    # ids -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def patient_id(n: int) -> str:
+        return f"pat-{n:06d}"
+
+    @staticmethod
+    def coverage_id(n: int) -> str:
+        return f"cov-{n:06d}"
+
+    @staticmethod
+    def insurer_id(n: int) -> str:
+        return f"ins-{n:02d}"
+
+    @staticmethod
+    def provider_id(n: int) -> str:
+        return f"org-{n:04d}"
+
+    @staticmethod
+    def practitioner_id(n: int) -> str:
+        return f"prac-{n:05d}"
+
+    @staticmethod
+    def claim_id(n: int) -> str:
+        return f"claim-{n:06d}"
+
+    @staticmethod
+    def eob_id(n: int) -> str:
+        return f"eob-{n:06d}"
+
+    @staticmethod
+    def pcn(n: int) -> str:
+        return f"PCN-{n:07d}"
+
+    @staticmethod
+    def insurer_name(n: int) -> str:
+        return f"{_CITIES[n % len(_CITIES)]} {_PLAN_KINDS[n // len(_CITIES)]}"
+
+    # links ---------------------------------------------------------------------------------
+
+    def coverage_insurer(self, c: int) -> int:
+        return (c + (c // self.sizes.patients) * 17) % self.sizes.insurers
+
+    def patient_coverages(self, p: int) -> list[int]:
+        return list(range(p, self.sizes.coverages, self.sizes.patients))
+
+    def visit(self, n: int) -> tuple[int, int]:
+        """(patient, visit number) of Claim/EOB ``n``."""
+        return n % self.sizes.patients, n // self.sizes.patients
+
+    def service_day(self, n: int) -> int:
+        p, k = self.visit(n)
+        return (k * self.step + p % self.step) % SPAN_DAYS
+
+    def service_date(self, n: int) -> date:
+        return FIRST_DAY + timedelta(days=self.service_day(n))
+
+    def claim_coverage(self, n: int) -> int:
+        p, k = self.visit(n)
+        covers = self.patient_coverages(p)
+        return covers[k % len(covers)]
+
+    def eobs_of(self, p: int) -> list[int]:
+        return list(range(p, self.sizes.eobs, self.sizes.patients))
+
+    # resources -----------------------------------------------------------------------------
+
+    def insurer(self, n: int) -> dict[str, Any]:
+        return {
+            "resourceType": "Organization",
+            "id": self.insurer_id(n),
+            "identifier": [{"system": "urn:bench:payer-id", "value": f"PAYER{n:05d}"}],
+            "active": True,
+            "type": [_concept(_ORG_TYPE, "pay", "Payer")],
+            "name": self.insurer_name(n),
+            "telecom": [{"system": "phone", "value": f"800-555-{n:04d}", "use": "work"}],
+            "address": [{"line": [f"{100 + n} Market St"], "city": "Hartford", "state": "CT"}],
+        }
+
+    def provider(self, n: int) -> dict[str, Any]:
+        return {
+            "resourceType": "Organization",
+            "id": self.provider_id(n),
+            "identifier": [{"system": _NPI, "value": f"{1_200_000_000 + n}"}],
+            "active": True,
+            "type": [_concept(_ORG_TYPE, "prov", "Healthcare Provider")],
+            "name": f"Riverside Medical Group {n:04d}",
+            "address": [{"line": [f"{n} Clinic Way"], "city": "Springfield", "state": "IL"}],
+        }
+
+    def practitioner(self, n: int) -> dict[str, Any]:
+        return {
+            "resourceType": "Practitioner",
+            "id": self.practitioner_id(n),
+            "identifier": [{"system": _NPI, "value": f"{1_700_000_000 + n}"}],
+            "active": True,
+            "name": [{"family": _FAMILY[n % len(_FAMILY)], "given": [_GIVEN[n % len(_GIVEN)]]}],
+        }
+
+    def patient(self, n: int) -> dict[str, Any]:
+        birth = date(1940, 1, 1) + timedelta(days=(n * 37) % 29_000)
+        return {
+            "resourceType": "Patient",
+            "id": self.patient_id(n),
+            "identifier": [{"use": "usual", "system": "urn:bench:mrn", "value": f"MRN-{n:07d}"}],
+            "active": True,
+            "name": [
+                {
+                    "use": "official",
+                    "family": _FAMILY[n % len(_FAMILY)],
+                    "given": [_GIVEN[(n // 8) % len(_GIVEN)]],
+                }
+            ],
+            "gender": ("female", "male")[n % 2],
+            "birthDate": birth.isoformat(),
+            "address": [{"use": "home", "line": [f"{n % 900 + 1} Oak Ave"], "city": "Peoria"}],
+        }
+
+    def coverage(self, n: int) -> dict[str, Any]:
+        p = n % self.sizes.patients
+        insurer = self.coverage_insurer(n)
+        return {
+            "resourceType": "Coverage",
+            "id": self.coverage_id(n),
+            "identifier": [{"system": "urn:bench:member-id", "value": f"MEM-{n:08d}"}],
+            "status": "active",
+            "type": _concept(
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "HIP",
+                "health insurance plan policy",
+            ),
+            "subscriber": _ref("Patient", self.patient_id(p)),
+            "subscriberId": f"SUB-{n:08d}",
+            "beneficiary": _ref("Patient", self.patient_id(p)),
+            "relationship": _concept(
+                "http://terminology.hl7.org/CodeSystem/subscriber-relationship", "self"
+            ),
+            "period": {"start": "2022-01-01", "end": "2025-12-31"},
+            "payor": [_ref("Organization", self.insurer_id(insurer))],
+            "class": [
+                {
+                    "type": _concept(
+                        "http://terminology.hl7.org/CodeSystem/coverage-class", "group"
+                    ),
+                    "value": f"GRP-{insurer:02d}-{n % 40:02d}",
+                    "name": f"{self.insurer_name(insurer)} group {n % 40}",
+                }
+            ],
+        }
+
+    def claim(self, n: int) -> dict[str, Any]:
+        """``bench/claims.py``'s ~2 KB professional Claim, linked into this data set."""
+        p, _ = self.visit(n)
+        served = self.service_date(n).isoformat()
+        coverage = self.claim_coverage(n)
+        resource = bench_claim(n)
+        resource["id"] = self.claim_id(n)
+        resource["identifier"] = [{"system": _PCN, "value": self.pcn(n)}]
+        resource["patient"] = _ref("Patient", self.patient_id(p))
+        resource["billablePeriod"] = {"start": served, "end": served}
+        resource["created"] = f"{self.service_date(n) + timedelta(days=2)}T10:00:00Z"
+        resource["insurer"] = _ref("Organization", self.insurer_id(self.coverage_insurer(coverage)))
+        resource["provider"] = _ref("Organization", self.provider_id(n % self.sizes.providers))
+        resource["careTeam"][0]["provider"] = _ref(
+            "Practitioner", self.practitioner_id(n % self.sizes.practitioners)
+        )
+        resource["insurance"] = [
+            {"sequence": 1, "focal": True, "coverage": _ref("Coverage", self.coverage_id(coverage))}
+        ]
+        for item in resource["item"]:
+            item["servicedDate"] = served
+        return resource
+
+    def eob(self, n: int) -> dict[str, Any]:
+        """The adjudication of Claim ``n``: eligible 80 % of submitted, all of it paid."""
+        claim = self.claim(n)
+        items: list[dict[str, Any]] = []
+        submitted = benefit = Decimal("0.00")
+        for item in claim["item"]:
+            net: Decimal = item["net"]["value"]
+            eligible = (net * Decimal("0.8")).quantize(Decimal("0.01"))
+            submitted += net
+            benefit += eligible
+            items.append(
+                {
+                    **item,
+                    "adjudication": [
+                        {"category": _concept(_ADJUDICATION, "submitted"), "amount": _usd(net)},
+                        {"category": _concept(_ADJUDICATION, "eligible"), "amount": _usd(eligible)},
+                        {"category": _concept(_ADJUDICATION, "benefit"), "amount": _usd(eligible)},
+                    ],
+                }
+            )
+        decided = self.service_date(n) + timedelta(days=20)
+        return {
+            "resourceType": "ExplanationOfBenefit",
+            "id": self.eob_id(n),
+            "identifier": [{"system": "urn:bench:eob", "value": f"EOB-{n:07d}"}],
+            "status": "active",
+            "type": _concept(_CLAIM_TYPE, "professional"),
+            "use": "claim",
+            "patient": claim["patient"],
+            "billablePeriod": claim["billablePeriod"],
+            "created": f"{decided}T09:30:00Z",
+            "insurer": claim["insurer"],
+            "provider": claim["provider"],
+            "claim": _ref("Claim", self.claim_id(n)),
+            "outcome": "complete",
+            "disposition": "Claim settled as per contract.",
+            "careTeam": claim["careTeam"],
+            "diagnosis": claim["diagnosis"],
+            "insurance": [{"focal": True, "coverage": claim["insurance"][0]["coverage"]}],
+            "item": items,
+            "total": [
+                {"category": _concept(_ADJUDICATION, "submitted"), "amount": _usd(submitted)},
+                {"category": _concept(_ADJUDICATION, "benefit"), "amount": _usd(benefit)},
+            ],
+            "payment": {
+                "type": _concept(
+                    "http://terminology.hl7.org/CodeSystem/ex-paymenttype", "complete"
+                ),
+                "date": decided.isoformat(),
+                "amount": _usd(benefit),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One load phase: ``count`` resources built by ``build(n)``."""
+
+    label: str
+    resource_type: str
+    count: int
+    build: Callable[[int], dict[str, Any]]
+
+
+def kinds(data: DataSet) -> list[Kind]:
+    s = data.sizes
+    return [
+        Kind("Organization (insurer)", "Organization", s.insurers, data.insurer),
+        Kind("Organization (provider)", "Organization", s.providers, data.provider),
+        Kind("Practitioner", "Practitioner", s.practitioners, data.practitioner),
+        Kind("Patient", "Patient", s.patients, data.patient),
+        Kind("Coverage", "Coverage", s.coverages, data.coverage),
+        Kind("Claim", "Claim", s.claims, data.claim),
+        Kind("ExplanationOfBenefit", "ExplanationOfBenefit", s.eobs, data.eob),
+    ]
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    sizes: Sizes
+    duration: int
+    repeats: int
+    bundle: int
+    concurrency: int
+    keep: bool
+    pin: bool
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description="Facade search latency and load rate under wrk.")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--repeats", type=int, default=3, help="measured runs per search")
+    parser.add_argument("--bundle", type=int, default=500, help="entries per transaction Bundle")
+    parser.add_argument("--concurrency", type=int, default=3, help="Bundles in flight at once")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke check: a tenth of the data, 3 s runs, 1 repeat"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (DB, logs)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
+    args = parser.parse_args(argv)
+    sizes = FULL
+    if args.quick:
+        sizes, args.duration, args.repeats = QUICK, 3, 1
+    if min(args.duration, args.repeats, args.bundle, args.concurrency) < 1:
+        parser.error("--duration, --repeats, --bundle and --concurrency must be positive")
+    pin = not args.no_pin and shutil.which("taskset") is not None and has_two_cpus()
+    return Options(
+        sizes, args.duration, args.repeats, args.bundle, args.concurrency, args.keep, pin
+    )
+
+
+# --- load --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class KindLoad:
+    label: str
+    resources: int
+    bundles: int
+    seconds: float
+    body_bytes: int
+
+    @property
+    def rate(self) -> float:
+        return self.resources / self.seconds
+
+
+def check_one_of_each(base: str, data: DataSet) -> None:
+    """PUT the first resource of each kind alone; fail loudly if the facade refuses it."""
+    for kind in kinds(data):
+        resource = kind.build(0)
+        url = f"{base}/fhir/{kind.resource_type}/{resource['id']}"
+        status, answer = http("PUT", url, json_codec.dumps(resource))
+        if status not in (200, 201):
+            sys.exit(f"PUT {url} answered {status}:\n{answer.decode()[:3000]}")
+    print(f"check: one resource of each of the {len(kinds(data))} kinds accepted", flush=True)
+
+
+def _bundle(kind: Kind, start: int, stop: int, fhir_base: str) -> bytes:
+    entries = []
+    for n in range(start, stop):
+        resource = kind.build(n)
+        url = f"{kind.resource_type}/{resource['id']}"
+        entries.append(
+            {
+                "fullUrl": f"{fhir_base}/{url}",
+                "resource": resource,
+                "request": {"method": "PUT", "url": url},
+            }
+        )
+    return json_codec.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+
+
+async def _post_bundle(client: httpx.AsyncClient, body: bytes, entries: int, what: str) -> None:
+    response = await client.post("/fhir", content=body)
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"transaction of {what} answered {response.status_code}:\n{response.text[:3000]}"
+        )
+    answer = orjson.loads(response.content)
+    statuses = [e.get("response", {}).get("status", "") for e in answer.get("entry", [])]
+    if answer.get("type") != "transaction-response" or len(statuses) != entries:
+        raise RuntimeError(f"unexpected transaction-response for {what}: {response.text[:2000]}")
+    if bad := [s for s in statuses if not s.startswith(("200", "201"))]:
+        raise RuntimeError(f"transaction of {what}: entries answered {bad[:5]}")
+
+
+async def _load_kind(
+    client: httpx.AsyncClient, kind: Kind, opts: Options, fhir_base: str
+) -> KindLoad:
+    """Send ``kind`` as transaction Bundles, ``opts.concurrency`` in flight; time the whole."""
+    slots = asyncio.Semaphore(opts.concurrency)
+    sent = bundles = 0
+
+    async def post(body: bytes, start: int, stop: int) -> None:
+        try:
+            await _post_bundle(client, body, stop - start, f"{kind.label} {start}..{stop - 1}")
+        finally:
+            slots.release()
+
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        for start in range(0, kind.count, opts.bundle):
+            await slots.acquire()
+            stop = min(start + opts.bundle, kind.count)
+            body = _bundle(kind, start, stop, fhir_base)
+            sent += len(body)
+            bundles += 1
+            group.create_task(post(body, start, stop))
+    return KindLoad(kind.label, kind.count, bundles, time.perf_counter() - started, sent)
+
+
+async def _load(base: str, data: DataSet, opts: Options) -> list[KindLoad]:
+    headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, "Prefer": "return=minimal"}
+    timeout = httpx.Timeout(600.0, connect=10.0)
+    limits = httpx.Limits(max_connections=opts.concurrency)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=timeout, limits=limits
+    ) as client:
+        loads: list[KindLoad] = []
+        for kind in kinds(data):
+            load = await _load_kind(client, kind, opts, base + "/fhir")
+            loads.append(load)
+            print(
+                f"  {load.label:<24} {load.resources:>8,} in {load.bundles:>4} Bundles "
+                f"{load.seconds:7.1f} s = {load.rate:8,.0f} resources/s "
+                f"({load.body_bytes / load.resources:,.0f} bytes each)",
+                flush=True,
+            )
+        return loads
+
+
+def load(base: str, data: DataSet, opts: Options) -> tuple[list[KindLoad], float, float]:
+    """Load the data set; the per-kind figures, total seconds and total resources/s."""
+    print(
+        f"load: {data.sizes.total:,} resources as transaction Bundles of {opts.bundle} PUT entries,"
+        f" {opts.concurrency} in flight" + (f"; client on CPU {WRK_CPU}" if opts.pin else ""),
+        flush=True,
+    )
+    affinity = os.sched_getaffinity(0)
+    if opts.pin:
+        os.sched_setaffinity(0, {int(WRK_CPU)})
+    try:
+        started = time.perf_counter()
+        loads = asyncio.run(_load(base, data, opts))
+        seconds = time.perf_counter() - started
+    finally:
+        os.sched_setaffinity(0, affinity)
+    total = sum(k.resources for k in loads)
+    print(f"  {'total':<24} {total:>8,} in {seconds:.1f} s = {total / seconds:,.0f} resources/s")
+    return loads, seconds, total / seconds
+
+
+def check_counts(db: Path, data: DataSet) -> dict[str, int]:
+    expected: dict[str, int] = {}
+    for kind in kinds(data):
+        expected[kind.resource_type] = expected.get(kind.resource_type, 0) + kind.count
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        stored = dict(
+            conn.execute("SELECT type, COUNT(*) FROM resource WHERE deleted = 0 GROUP BY type")
+        )
+    if stored != expected:
+        sys.exit(f"stored resources {stored} differ from the data set {expected}")
+    return stored
+
+
+def db_size(db: Path) -> dict[str, Any]:
+    """Checkpoint the WAL into the DB file, then the sizes of the DB, its WAL and each table."""
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        busy, log, moved = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        tables: dict[str, int] = {}
+        try:
+            rows = conn.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+            ).fetchall()
+            tables = {name: int(size) for name, size in rows}
+        except sqlite3.OperationalError:
+            pass  # SQLite built without the dbstat virtual table
+    finally:
+        conn.close()
+    wal = db.with_name(db.name + "-wal")
+    sizes = {"db": db.stat().st_size, "-wal": wal.stat().st_size if wal.exists() else 0}
+    return {
+        "checkpoint": {"busy": busy, "wal_frames": log, "checkpointed": moved},
+        "db_bytes": sizes["db"],
+        "wal_bytes": sizes["-wal"],
+        "total_bytes": sizes["db"] + sizes["-wal"],
+        "objects_bytes": tables,
+    }
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_048_576:,.1f} MiB"
+
+
+# --- searches ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    name: str
+    title: str
+    example: str
+    lua: str  # body of the Lua ``request`` function
+
+
+_LUA_HEADER = """
+local fmt, random = string.format, math.random
+local patients, claims, insurers = {patients}, {claims}, {insurers}
+local first_epoch, window_days, span_days = {epoch}, {window}, {span}
+local names = {{{names}}}
+function init(args)
+  math.randomseed(tonumber(args[1]) or os.time())
+end
+local function day(d)
+  return os.date("!%Y-%m-%d", first_epoch + d * 86400)
+end
+function done(summary, latency, requests)
+  io.write(fmt("bench-latency-us p50 %.1f p95 %.1f p99 %.1f\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def searches(data: DataSet) -> list[Search]:
+    p, d = data.patient_id(42), FIRST_DAY + timedelta(days=100)
+    end = d + timedelta(days=WINDOW_DAYS)
+    name = quote(data.insurer_name(7))
+    return [
+        Search(
+            "eob-date",
+            "EOB by patient + service-date range, _count=20",
+            f"/fhir/ExplanationOfBenefit?patient=Patient/{p}&service-date=ge{d}"
+            f"&service-date=lt{end}&_count=20",
+            """
+  local d = random(0, span_days - window_days)
+  return wrk.format("GET", fmt("/fhir/ExplanationOfBenefit?patient=Patient/pat-%06d"
+    .. "&service-date=ge%s&service-date=lt%s&_count=20",
+    random(0, patients - 1), day(d), day(d + window_days)))
+""",
+        ),
+        Search(
+            "claim-id",
+            "Claim by identifier",
+            f"/fhir/Claim?identifier={_PCN}%7C{data.pcn(4242)}",
+            f"""
+  return wrk.format("GET", fmt("/fhir/Claim?identifier={_PCN}%%7CPCN-%07d",
+    random(0, claims - 1)))
+""",
+        ),
+        Search(
+            "eob-include",
+            "EOB by patient, _include=ExplanationOfBenefit:coverage",
+            f"/fhir/ExplanationOfBenefit?patient=Patient/{p}"
+            "&_include=ExplanationOfBenefit:coverage&_count=20",
+            """
+  return wrk.format("GET", fmt("/fhir/ExplanationOfBenefit?patient=Patient/pat-%06d"
+    .. "&_include=ExplanationOfBenefit:coverage&_count=20", random(0, patients - 1)))
+""",
+        ),
+        Search(
+            "coverage-payor",
+            "Coverage by payor name (chained payor.name)",
+            f"/fhir/Coverage?payor.name={name}&_count=20",
+            """
+  return wrk.format("GET", "/fhir/Coverage?payor.name=" .. names[random(1, insurers)]
+    .. "&_count=20")
+""",
+        ),
+    ]
+
+
+def write_lua(directory: Path, data: DataSet) -> dict[str, Path]:
+    names = ", ".join(f'"{quote(data.insurer_name(i))}"' for i in range(data.sizes.insurers))
+    header = _LUA_HEADER.format(
+        patients=data.sizes.patients,
+        claims=data.sizes.claims,
+        insurers=data.sizes.insurers,
+        epoch=calendar.timegm(FIRST_DAY.timetuple()),
+        window=WINDOW_DAYS,
+        span=SPAN_DAYS,
+        names=names,
+    )
+    paths: dict[str, Path] = {}
+    for search in searches(data):
+        paths[search.name] = directory / f"{search.name}.lua"
+        paths[search.name].write_text(f"{header}\nrequest = function(){search.lua}end\n")
+    return paths
+
+
+def _get_bundle(base: str, path: str) -> dict[str, Any]:
+    status, body = http("GET", base + path)
+    if status != 200:
+        sys.exit(f"GET {path} answered {status}:\n{body.decode()[:3000]}")
+    bundle: dict[str, Any] = json.loads(body)
+    if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "searchset":
+        sys.exit(f"GET {path} did not answer a searchset:\n{body.decode()[:3000]}")
+    return bundle
+
+
+def _entries(bundle: dict[str, Any], mode: str) -> list[dict[str, Any]]:
+    return [
+        e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == mode
+    ]
+
+
+def verify(search: Search, base: str, data: DataSet) -> str:
+    """One real request of ``search`` on a value the data set predicts; exits on a mismatch."""
+    bundle = _get_bundle(base, search.example)
+    matches, included = _entries(bundle, "match"), _entries(bundle, "include")
+    ids = sorted(r["id"] for r in matches)
+    problems: list[str] = []
+    if search.name in ("eob-date", "eob-include"):
+        p = 42
+        eobs = data.eobs_of(p)
+        if search.name == "eob-date":
+            low = 100
+            eobs = [n for n in eobs if low <= data.service_day(n) < low + WINDOW_DAYS]
+        expected = sorted(data.eob_id(n) for n in eobs)[:20]
+        if ids != expected:
+            problems.append(f"matches {ids}, expected {expected}")
+        if search.name == "eob-include":
+            covers = sorted({data.coverage_id(data.claim_coverage(n)) for n in eobs})
+            got = sorted(r["id"] for r in included if r["resourceType"] == "Coverage")
+            if got != covers or len(included) != len(covers):
+                problems.append(f"included {got}, expected Coverages {covers}")
+        elif included:
+            problems.append(f"{len(included)} unexpected included resources")
+    elif search.name == "claim-id":
+        if ids != [data.claim_id(4242)]:
+            problems.append(f"matches {ids}, expected [{data.claim_id(4242)}]")
+    elif search.name == "coverage-payor":
+        insurer = data.insurer_id(7)
+        held = sum(1 for c in range(data.sizes.coverages) if data.coverage_insurer(c) == 7)
+        payors = {ref["reference"] for r in matches for ref in r.get("payor", [])}
+        types, expected_count = {r["resourceType"] for r in matches}, min(20, held)
+        if len(matches) != expected_count or types != {"Coverage"}:
+            problems.append(f"{len(matches)} {types} matches, expected {expected_count} Coverages")
+        if payors != {f"Organization/{insurer}"}:
+            problems.append(f"payors {payors}, expected Organization/{insurer}")
+    if not matches:
+        problems.append("no matches")
+    if problems:
+        sys.exit(f"GET {search.example}: " + "; ".join(problems))
+    found = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+    return found + (f" + {len(included)} included" if included else "")
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One measured wrk run; percentiles from ``latency:percentile`` in the script's done()."""
+
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+    timeouts: int  # requests wrk gave up on after 2 s; not in the percentiles
+
+
+_DONE_LINE = re.compile(r"^bench-latency-us p50 ([\d.]+) p95 ([\d.]+) p99 ([\d.]+)$", re.M)
+
+
+def to_run(result: WrkResult, output: str) -> Run:
+    match = _DONE_LINE.search(output)
+    if match is None:
+        raise ValueError(f"no percentiles from the script's done() in wrk output:\n{output}")
+    p50, p95, p99 = (float(g) / 1000 for g in match.groups())
+    return Run(result.rps, p50, p95, p99, result.requests, wrk_errors(output)["timeout"])
+
+
+@dataclass(slots=True)
+class SearchResult:
+    search: Search
+    check: str
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, attr: str) -> float:
+        return float(statistics.median(getattr(r, attr) for r in self.runs))
+
+    @property
+    def timeouts(self) -> int:
+        return sum(r.timeouts for r in self.runs)
+
+    @property
+    def goal_met(self) -> bool:
+        completed = all(r.requests > 0 for r in self.runs)
+        return completed and self.timeouts == 0 and self.median("p95_ms") < P95_GOAL_MS
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "title": self.search.title,
+            "example": self.search.example,
+            "check": self.check,
+            "rps": round(self.median("rps"), 1),
+            "p50_ms": round(self.median("p50_ms"), 3),
+            "p95_ms": round(self.median("p95_ms"), 3),
+            "p99_ms": round(self.median("p99_ms"), 3),
+            "timeouts": self.timeouts,
+            "p95_goal_ms": P95_GOAL_MS,
+            "goal_met": self.goal_met,
+            "runs": [asdict(r) for r in self.runs],
+        }
+
+
+def measure(
+    wrk: str, base: str, data: DataSet, scripts: dict[str, Path], opts: Options
+) -> list[SearchResult]:
+    seeds = Seeds()
+    results: list[SearchResult] = []
+    for search in searches(data):
+        result = SearchResult(search, verify(search, base, data))
+        print(f"  {search.name:<15} check: {result.check} for {search.example}", flush=True)
+        url, script = base + "/fhir", scripts[search.name]
+        run_wrk_output(wrk, url, script, WARMUP_SECONDS, seeds(), opts.pin, tolerate_timeouts=True)
+        for repeat in range(opts.repeats):
+            wrk_result, output = run_wrk_output(
+                wrk, url, script, opts.duration, seeds(), opts.pin, tolerate_timeouts=True
+            )
+            run = to_run(wrk_result, output)
+            result.runs.append(run)
+            print(
+                f"  {search.name:<15} run {repeat + 1}/{opts.repeats}: {run.rps:8,.0f} req/s  "
+                f"p50 {run.p50_ms:6.2f} ms  p95 {run.p95_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms"
+                + (f"  {run.timeouts:,} TIMEOUTS (> 2 s)" if run.timeouts else ""),
+                flush=True,
+            )
+        results.append(result)
+    return results
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def print_report(
+    results: list[SearchResult],
+    loads: list[KindLoad],
+    load_rate: float,
+    size: dict[str, Any],
+    opts: Options,
+) -> None:
+    total = sum(k.resources for k in loads)
+    print()
+    print(f"load: {total:,} resources over HTTP (transaction Bundles of {opts.bundle})")
+    for k in loads:
+        print(f"  {k.label:<24}{k.resources:>9,}{k.rate:>10,.0f} resources/s")
+    verdict = "PASS" if load_rate >= LOAD_GOAL_PER_S else "MISS"
+    print(
+        f"  {'total':<24}{total:>9,}{load_rate:>10,.0f} resources/s   "
+        f"goal >= {LOAD_GOAL_PER_S:,.0f}/s: {verdict}"
+    )
+    print(
+        f"DB size: {_mb(size['total_bytes'])} (db {_mb(size['db_bytes'])} + wal "
+        f"{_mb(size['wal_bytes'])}), {size['total_bytes'] / total:,.0f} bytes per resource"
+    )
+    if size["objects_bytes"]:
+        biggest = list(size["objects_bytes"].items())[:8]
+        print("  largest: " + ", ".join(f"{name} {_mb(n)}" for name, n in biggest))
+    print()
+    print(
+        f"wrk -t1 -c{CONNECTIONS}, {opts.duration} s runs, median of {opts.repeats}; "
+        + (f"server on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}" if opts.pin else "not pinned")
+    )
+    head = (
+        f"{'search':<16}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'timeouts':>9}"
+        "  p95 < 15 ms"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        print(
+            f"{r.search.name:<16}{r.median('rps'):>9,.0f}{r.median('p50_ms'):>9.2f}"
+            f"{r.median('p95_ms'):>9.2f}{r.median('p99_ms'):>9.2f}{r.timeouts:>9,}  "
+            f"{'PASS' if r.goal_met else 'MISS'}"
+        )
+
+
+def write_json(
+    results: list[SearchResult],
+    loads: list[KindLoad],
+    load_seconds: float,
+    load_rate: float,
+    size: dict[str, Any],
+    opts: Options,
+    meta: dict[str, Any],
+) -> None:
+    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        **meta,
+        "sizes": asdict(opts.sizes),
+        "connections": CONNECTIONS,
+        "duration_s": opts.duration,
+        "warmup_s": WARMUP_SECONDS,
+        "repeats": opts.repeats,
+        "pinned": {"server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU} if opts.pin else None,
+        "load": {
+            "bundle_entries": opts.bundle,
+            "concurrency": opts.concurrency,
+            "resources": sum(k.resources for k in loads),
+            "seconds": round(load_seconds, 2),
+            "per_s": round(load_rate, 1),
+            "goal_per_s": LOAD_GOAL_PER_S,
+            "goal_met": load_rate >= LOAD_GOAL_PER_S,
+            "kinds": {
+                k.label: {
+                    "resources": k.resources,
+                    "bundles": k.bundles,
+                    "seconds": round(k.seconds, 2),
+                    "per_s": round(k.rate, 1),
+                    "body_bytes": k.body_bytes,
+                }
+                for k in loads
+            },
+        },
+        "db": size,
+        "searches": {r.search.name: r.summary() for r in results},
+    }
+    OUT_FILE.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nfigures written to {OUT_FILE.relative_to(ROOT)}")
+
+
+def run(opts: Options, wrk: str, tmp: Path) -> None:
+    started = time.perf_counter()
+    data = DataSet(opts.sizes)
+    db = tmp / "search.db"
+    scripts = write_lua(tmp, data)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "FACADE_DATABASE_URL": f"sqlite:///{db}",
+        "FACADE_BASE_URL": base,
+        "FACADE_LOG_LEVEL": "WARNING",
+    }
+    command = [str(FACADE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log = tmp / "facade.log"
+    with server_process(pinned(command, SERVER_CPU, opts.pin), env, log) as facade:
+        wait_ready(base + "/readyz", facade, log)
+        print(f"facade pid {facade.pid} on {base}, store {db}", flush=True)
+        check_one_of_each(base, data)
+        loads, load_seconds, load_rate = load(base, data, opts)
+        stored = check_counts(db, data)
+        print("stored: " + ", ".join(f"{n:,} {t}" for t, n in sorted(stored.items())))
+        size = db_size(db)
+        print(f"DB after checkpoint {size['checkpoint']}: {_mb(size['total_bytes'])}", flush=True)
+        print("searches:", flush=True)
+        results = measure(wrk, base, data, scripts, opts)
+    print_report(results, loads, load_rate, size, opts)
+    elapsed = time.perf_counter() - started
+    wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    write_json(
+        results,
+        loads,
+        load_seconds,
+        load_rate,
+        size,
+        opts,
+        {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "wrk": wrk_version.strip(),
+            "cpus": os.cpu_count(),
+            "elapsed_s": round(elapsed, 1),
+        },
+    )
+    print(f"total time {elapsed:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    wrk = require_wrk("bench/search.py")
+    return run_in_temp_dir(lambda tmp: run(opts, wrk, tmp), keep=opts.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
