@@ -502,7 +502,8 @@ def _bundle(kind: Kind, start: int, stop: int, fhir_base: str) -> bytes:
 
 
 async def _post_bundle(client: httpx.AsyncClient, body: bytes, entries: int, what: str) -> None:
-    response = await client.post("/fhir", content=body)
+    # A bulk loader asks for no echo of 500 resources (R4 http.html#ops, Prefer: return).
+    response = await client.post("/fhir", content=body, headers={"Prefer": "return=minimal"})
     if response.status_code != 200:
         raise RuntimeError(
             f"transaction of {what} answered {response.status_code}:\n{response.text[:3000]}"

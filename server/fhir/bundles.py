@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -193,16 +192,20 @@ def _validate_entry(entry: _Entry) -> list[Issue]:
     return []
 
 
-def _references(node: Any) -> Iterator[dict[str, Any]]:
-    """Every object holding a `reference` string, anywhere in a resource."""
-    if isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node
-        for value in node.values():
-            yield from _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _references(item)
+def _references(node: Any) -> list[dict[str, Any]]:
+    """Every object holding a `reference` string, anywhere in a resource (iterative: this
+    runs over every entry of every transaction)."""
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if type(item.get("reference")) is str:
+                found.append(item)
+            stack.extend(v for v in item.values() if type(v) is dict or type(v) is list)
+        elif type(item) is list:
+            stack.extend(v for v in item if type(v) is dict or type(v) is list)
+    return found
 
 
 async def _resolve_identities(
@@ -218,7 +221,7 @@ async def _resolve_identities(
                 target: str | None = None
                 if req.if_none_exist:
                     matches = await interactions.find_matches(
-                        uow, req.resource_type or "", req.if_none_exist, limits
+                        uow, req.resource_type or "", req.if_none_exist, limits, ctx.fhir_base
                     )
                     if len(matches) > 1:
                         raise MultipleMatchesError("ifNoneExist matches more than one resource")
@@ -235,7 +238,7 @@ async def _resolve_identities(
             elif entry.kind == "update" and entry.full_url:
                 if req.conditional:
                     matches = await interactions.find_matches(
-                        uow, req.resource_type or "", urlencode(req.params), limits
+                        uow, req.resource_type or "", urlencode(req.params), limits, ctx.fhir_base
                     )
                     if len(matches) > 1:
                         raise MultipleMatchesError(
@@ -274,7 +277,13 @@ async def _rewrite_references(
                 try:
                     check_type(rtype)
                     pairs = parse_qsl(query, keep_blank_values=True)
-                    parsed = parse_search((rtype,), pairs, strict=True, limits=ctx.settings.limits)
+                    parsed = parse_search(
+                        (rtype,),
+                        pairs,
+                        strict=True,
+                        limits=ctx.settings.limits,
+                        fhir_base=ctx.fhir_base,
+                    )
                     found = await uow.find(parsed.query, limit=2)
                     if len(found) != 1:
                         raise (MultipleMatchesError if found else ResourceNotFoundError)(
@@ -296,7 +305,9 @@ async def _read_in(uow: UnitOfWork, ctx: FhirContext, entry: _Entry) -> FhirResp
             raise ResourceNotFoundError(f"{rtype}/{req.id} is not known")
         return FhirResponse(200, current.content, {"ETag": current.etag}, current)
     if entry.kind == "search":
-        parsed = parse_search((rtype,), req.params, strict=True, limits=ctx.settings.limits)
+        parsed = parse_search(
+            (rtype,), req.params, strict=True, limits=ctx.settings.limits, fhir_base=ctx.fhir_base
+        )
         keys = await uow.find(parsed.query, limit=parsed.query.count)
         matches = [v for k in keys if (v := await uow.read(k.resource_type, k.id)) is not None]
         bundle = {

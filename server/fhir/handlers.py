@@ -236,6 +236,7 @@ async def create(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             resource_type,
             body,
             limits=ctx.settings.limits,
+            fhir_base=ctx.fhir_base,
             if_none_exist=req.if_none_exist,
             id=req.id,
         )
@@ -253,6 +254,7 @@ async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
                 urlencode(req.params),
                 body,
                 limits=ctx.settings.limits,
+                fhir_base=ctx.fhir_base,
                 if_match=req.if_match,
             )
         else:
@@ -275,6 +277,7 @@ async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = Non
                 urlencode(req.params),
                 operations,
                 limits=ctx.settings.limits,
+                fhir_base=ctx.fhir_base,
                 if_match=req.if_match,
             )
         else:
@@ -290,7 +293,11 @@ async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
     async with _OwnUnitOfWork(ctx, uow) as tx:
         if req.conditional:
             gone = await interactions.conditional_delete(
-                tx, resource_type, urlencode(req.params), limits=ctx.settings.limits
+                tx,
+                resource_type,
+                urlencode(req.params),
+                limits=ctx.settings.limits,
+                fhir_base=ctx.fhir_base,
             )
         else:
             assert req.id is not None

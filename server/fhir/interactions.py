@@ -145,11 +145,16 @@ async def _write(
 
 
 async def find_matches(
-    uow: UnitOfWork, resource_type: str, criteria: str, limits: LimitsSettings
+    uow: UnitOfWork,
+    resource_type: str,
+    criteria: str,
+    limits: LimitsSettings,
+    fhir_base: str = "",
 ) -> list[ResourceKey]:
-    """Up to two resources matching conditional ``criteria`` (a query string, strict)."""
+    """Up to two resources matching conditional ``criteria`` (a query string, strict);
+    ``fhir_base`` tells local absolute references from other servers'."""
     pairs = parse_qsl(criteria.lstrip("?"), keep_blank_values=True)
-    parsed = parse_search((resource_type,), pairs, strict=True, limits=limits)
+    parsed = parse_search((resource_type,), pairs, strict=True, limits=limits, fhir_base=fhir_base)
     if not parsed.query.where:
         raise InvalidRequestError(
             "A conditional interaction needs search criteria", expression="If-None-Exist"
@@ -163,12 +168,13 @@ async def create(
     resource: dict[str, Any],
     *,
     limits: LimitsSettings,
+    fhir_base: str = "",
     if_none_exist: str | None = None,
     id: str | None = None,
 ) -> WriteResult:
     """Create with a server-assigned id (a body id is ignored); conditional with If-None-Exist."""
     if if_none_exist:
-        matches = await find_matches(uow, resource_type, if_none_exist, limits)
+        matches = await find_matches(uow, resource_type, if_none_exist, limits, fhir_base)
         if len(matches) > 1:
             raise MultipleMatchesError("If-None-Exist matches more than one resource")
         if matches:
@@ -207,16 +213,17 @@ async def conditional_update(
     resource: dict[str, Any],
     *,
     limits: LimitsSettings,
+    fhir_base: str = "",
     if_match: str | None = None,
 ) -> WriteResult:
     """PUT [type]?criteria (R4 http.html#cond-update)."""
-    matches = await find_matches(uow, resource_type, criteria, limits)
+    matches = await find_matches(uow, resource_type, criteria, limits, fhir_base)
     if len(matches) > 1:
         raise MultipleMatchesError("The conditional update matches more than one resource")
     body_id = resource.get("id")
     if not matches:
         if body_id is None:
-            return await create(uow, resource_type, resource, limits=limits)
+            return await create(uow, resource_type, resource, limits=limits, fhir_base=fhir_base)
         existing = await uow.read(resource_type, body_id)
         if existing is not None and not existing.deleted:
             raise VersionConflictError(
@@ -306,10 +313,11 @@ async def conditional_patch(
     operations: jsonpatch.JsonPatch,
     *,
     limits: LimitsSettings,
+    fhir_base: str = "",
     if_match: str | None = None,
 ) -> WriteResult:
     """PATCH [type]?criteria: exactly one match is patched."""
-    matches = await find_matches(uow, resource_type, criteria, limits)
+    matches = await find_matches(uow, resource_type, criteria, limits, fhir_base)
     if len(matches) > 1:
         raise MultipleMatchesError("The conditional patch matches more than one resource")
     if not matches:
@@ -333,10 +341,15 @@ async def delete(
 
 
 async def conditional_delete(
-    uow: UnitOfWork, resource_type: str, criteria: str, *, limits: LimitsSettings
+    uow: UnitOfWork,
+    resource_type: str,
+    criteria: str,
+    *,
+    limits: LimitsSettings,
+    fhir_base: str = "",
 ) -> ResourceVersion | None:
     """DELETE [type]?criteria: one match is deleted; several are a 412 (single)."""
-    matches = await find_matches(uow, resource_type, criteria, limits)
+    matches = await find_matches(uow, resource_type, criteria, limits, fhir_base)
     if len(matches) > 1:
         raise MultipleMatchesError("The conditional delete matches more than one resource")
     if not matches:

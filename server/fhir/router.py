@@ -106,6 +106,20 @@ def _base_request(request: Request, method: str, **kwargs: Any) -> FhirRequest:
     )
 
 
+async def _form_params(request: Request) -> list[tuple[str, str]]:
+    """Query parameters plus the form body of a POST search (R4 http.html#search)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaTypeError(
+            "POST _search takes application/x-www-form-urlencoded parameters"
+        )
+    try:
+        form = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError("The search form is not UTF-8") from exc
+    return [*request.query_params.multi_items(), *form]
+
+
 async def _json_body(request: Request) -> Any:
     check_body_type(request.headers.get("content-type"))
     return handlers.parse_json_body(await request.body())
@@ -144,6 +158,12 @@ def install_fhir_routes(app: FastAPI) -> None:
             request, media, await bundles.process_bundle(_context(request), body, prefer)
         )
 
+    @router.post("/_search", summary="system search by POST (form body)")
+    async def search_system_post(request: Request) -> Response:
+        media = _media(request)
+        req = replace(_base_request(request, "GET"), params=await _form_params(request))
+        return _render(request, media, await handlers.search_system(_context(request), req))
+
     @router.get("/_history", summary="system history")
     async def history_system(request: Request) -> Response:
         media = _media(request)
@@ -175,16 +195,7 @@ def install_fhir_routes(app: FastAPI) -> None:
     async def search_type_post(request: Request) -> Response:
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
-        content_type = request.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-            raise UnsupportedMediaTypeError(
-                "POST _search takes application/x-www-form-urlencoded parameters"
-            )
-        try:
-            form = parse_qsl((await request.body()).decode(), keep_blank_values=True)
-        except UnicodeDecodeError as exc:
-            raise InvalidRequestError("The search form is not UTF-8") from exc
-        params = [*request.query_params.multi_items(), *form]
+        params = await _form_params(request)
         req = replace(_base_request(request, "GET", resource_type=resource_type), params=params)
         return _render(request, media, await handlers.search_type(_context(request), req))
 

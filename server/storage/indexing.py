@@ -41,6 +41,7 @@ from functools import lru_cache
 from typing import Any
 
 from capability.search_parameter_table import ROWS
+from capability.search_parameters import COLUMN_PARAMETERS
 from server.fhir.search.dates import parse_date_range
 from server.storage.fhirpath import (
     CompiledPath,
@@ -549,9 +550,12 @@ def compile_all() -> int:
 
 def extract_index(resource_type: str, resource: dict[str, Any]) -> list[IndexEntry]:
     """Index entries of every search parameter of ``resource_type``, de-duplicated, in table
-    order then document order."""
+    order then document order. ``_id`` and ``_lastUpdated`` are answered from the resource
+    row itself (``capability.search_parameters.COLUMN_PARAMETERS``) and are not indexed."""
     out: _Out = {}
     for param, needs, path, mappers in _rows(resource_type):
+        if param in COLUMN_PARAMETERS:
+            continue
         if needs is not None:
             for key in needs:
                 if key in resource:

@@ -74,7 +74,7 @@ _DRIVER_INDEXES: dict[str, str] = {
     "sp_token": "param, code, system",
     "sp_string": "param, normalized",
     "sp_date": "param, low, high",
-    "sp_reference": "param, target_id, target_type",
+    "sp_reference": "param, target_id, target_type, url",
     "sp_number": "param, value",
     "sp_quantity": "param, value",
     "sp_uri": "param, value",

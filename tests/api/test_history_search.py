@@ -133,3 +133,11 @@ class TestSearch:
         response = await client.post("/fhir/Claim/_search", data={"identifier": "F-1"})
         assert response.status_code == 200
         assert len(response.json()["entry"]) == 1
+
+
+async def test_system_search_by_post(client: httpx.AsyncClient) -> None:
+    await client.post("/fhir/Claim", json=claim("SP-1"))
+    await client.post("/fhir/Patient", json=patient("SP-1"))
+    response = await client.post("/fhir/_search", data={"identifier": "SP-1", "_type": "Claim"})
+    assert response.status_code == 200
+    assert [e["resource"]["resourceType"] for e in response.json()["entry"]] == ["Claim"]

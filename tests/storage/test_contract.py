@@ -16,10 +16,10 @@ from server.storage.index_entries import TokenEntry
 from server.storage.port import Repository, ResourceVersion
 from server.storage.query import (
     Clause,
-    LastUpdatedCondition,
-    Prefix,
     HistoryQuery,
     IdCondition,
+    LastUpdatedCondition,
+    Prefix,
     SearchQuery,
     TokenCondition,
     TotalMode,
