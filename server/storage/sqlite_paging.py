@@ -179,7 +179,8 @@ def _include_pks(
         if not inc.reverse:
             # Arguments are bound in the order their placeholders appear in the text.
             sql = (
-                "SELECT DISTINCT t.pk FROM sp_reference ref JOIN resource t ON "
+                "SELECT DISTINCT t.pk FROM sp_reference ref INDEXED BY sp_reference_pk "
+                "JOIN resource t ON "
                 "t.type = ref.target_type AND t.id = ref.target_id "
                 f"WHERE ref.pk IN ({b.bind(*source_pks)}) AND ref.param = {b.bind(inc.param)}"
             )
@@ -197,7 +198,8 @@ def _include_pks(
                 continue
             targets = ", ".join("(?, ?)" for _ in pairs)
             sql = (
-                "SELECT DISTINCT s.pk FROM sp_reference ref JOIN resource s ON s.pk = ref.pk "
+                "SELECT DISTINCT s.pk FROM sp_reference ref INDEXED BY sp_reference_target "
+                "JOIN resource s ON s.pk = ref.pk "
                 f"WHERE ref.param = {b.bind(inc.param)} AND s.type = {b.bind(inc.source_type)} "
                 f"AND s.deleted = 0 AND (ref.target_type, ref.target_id) IN (VALUES {targets})"
             )

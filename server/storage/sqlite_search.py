@@ -482,6 +482,6 @@ def sort_expression(key: SortKey, r: str, b: Sql) -> str:
     local = local_reference(x, b) if "{local}" in template else ""
     value = (
         f"(SELECT {function}({template.format(x=x, local=local)}) FROM {table} {x} "
-        f"WHERE {x}.pk = {r}.pk AND {x}.param = {b.bind(key.param)})"
+        f"INDEXED BY {table}_pk WHERE {x}.pk = {r}.pk AND {x}.param = {b.bind(key.param)})"
     )
     return f"COALESCE({value}, {b.bind(DESC_MISSING if key.descending else ASC_MISSING)})"
