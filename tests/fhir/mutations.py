@@ -134,9 +134,11 @@ _UUIDS: Final = [
     "urn:uuid:00000000-0000-0000-0000-000000000000",
 ]
 _OIDS: Final = ["urn:oid:1.2.3", "urn:oid:3.1", "urn:oid:1.02", "1.2.3", "urn:oid:2.16.840.1"]
+# Copied on every draw: a later mutation may change a drawn list or object in place, and
+# hypothesis replays a case only if drawing never depends on earlier cases.
 _WRONG_JSON: st.SearchStrategy[Any] = st.sampled_from(
     [None, True, False, 0, -1, 1, Decimal("1.5"), "", " ", "x", "2024-01-01", [], {}, [None]]
-)
+).map(copy.deepcopy)
 
 
 def _strings(*fixed: str) -> st.SearchStrategy[str]:
