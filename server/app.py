@@ -2,14 +2,13 @@
 
 Every error leaves as an OperationOutcome (DESIGN.md law 6): FacadeErrors with their own status
 and code, framework errors (unknown route, wrong method, bad path parameter) mapped to the
-matching FacadeError, anything unexpected as a 500 with no stack trace in the body and none of
-the request's data in the log.
+matching FacadeError; anything unexpected becomes a 500 in ``RequestIdMiddleware``, with the
+request id, no stack trace in the body and none of the request's data in the log.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +20,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from capability.resource_types import RESOURCE_TYPES
 from server.errors import (
     FacadeError,
-    InternalError,
     InvalidRequestError,
     MethodNotAllowedError,
     RouteNotFoundError,
@@ -72,15 +70,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             return error_response(MethodNotAllowedError("This URL does not take that method"))
         return error_response(InvalidRequestError(str(exc.detail)))
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> Response:
-        # Frames only: exception messages may quote request data.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        _log.error(
-            "request_id=%s unexpected %s\n%s", current_request_id(), type(exc).__name__, frames
-        )
-        return error_response(InternalError("The server failed to process the request"))
 
 
 def create_app(settings: Settings | None = None, repo: Repository | None = None) -> FastAPI:

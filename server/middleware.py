@@ -1,4 +1,5 @@
-"""Plain ASGI middleware: request ids with access logs, and the request body size limit.
+"""Plain ASGI middleware: request ids with access logs, the last-resort 500, and the request
+body size limit.
 
 Logs carry the request id, method, route path, status and duration, never query strings, bodies
 or headers (they may hold PHI: identifiers, names, birth dates).
@@ -9,15 +10,19 @@ from __future__ import annotations
 import logging
 import os
 import time
+import traceback
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import PayloadTooLargeError
+from server.errors import InternalError, PayloadTooLargeError
+from server.fhir import json_codec
+from server.fhir.outcomes import error_outcome
 
 __all__ = ["BodyLimitMiddleware", "RequestIdMiddleware", "current_request_id"]
 
 _log = logging.getLogger("facade.access")
+_errors = logging.getLogger("facade")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 
@@ -62,8 +67,23 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", encoded)]
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence (law 6)
+            status = 500
+            # Frames only: exception messages may quote request data (PHI).
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            _errors.error("request_id=%s unexpected %s\n%s", request_id, type(exc).__name__, frames)
+            if not started_response:
+                await _send_internal_error(send_with_id)
         finally:
             if _log.isEnabledFor(logging.INFO):
                 _log.info(
@@ -75,6 +95,25 @@ class RequestIdMiddleware:
                     (time.perf_counter() - started) * 1000,
                 )
             _request_id.reset(token)
+
+
+_INTERNAL_ERROR = json_codec.dumps(
+    error_outcome(InternalError("The server failed to process the request"))
+)
+
+
+async def _send_internal_error(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/fhir+json; charset=utf-8"),
+                (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
 
 
 class BodyLimitMiddleware:

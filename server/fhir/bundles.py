@@ -20,10 +20,12 @@ import orjson
 
 from server.errors import (
     FacadeError,
+    IdMismatchError,
     InvalidRequestError,
     Issue,
     MethodNotAllowedError,
     MultipleMatchesError,
+    ResourceGoneError,
     ResourceNotFoundError,
     ResourceTypeMismatchError,
     ResourceValidationError,
@@ -245,6 +247,11 @@ async def _resolve_identities(
                             "The conditional update matches more than one resource"
                         )
                     body_id = req.body.get("id") if isinstance(req.body, dict) else None
+                    if matches and body_id is not None and body_id != matches[0].id:
+                        raise IdMismatchError(
+                            "The body's id differs from the id of the resource the criteria match",
+                            expression="id",
+                        )
                     target = matches[0].id if matches else body_id or str(uuid.uuid4())
                     entry.request = replace(req, body={**req.body, "id": target})
                 else:
@@ -292,18 +299,51 @@ async def _rewrite_references(
                 except FacadeError as exc:
                     raise TransactionEntryError(entry.index, exc) from exc
                 holder["reference"] = f"{rtype}/{found[0].id}"
+        if mapping:
+            _rewrite_links(body, mapping)
+
+
+def _rewrite_links(resource: dict[str, Any], mapping: dict[str, str]) -> None:
+    """Full URLs of entries used as `uri` values or as links in the narrative (`href`,
+    `src`) are replaced too (R4 http.html#trules)."""
+    stack: list[Any] = [resource]
+    while stack:
+        node = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            if type(value) is str:
+                if value in mapping:
+                    node[key] = mapping[value]
+                elif key == "div" and "urn:" in value:
+                    for old, new in mapping.items():
+                        value = value.replace(f'"{old}"', f'"{new}"')
+                    node[key] = value
+            elif type(value) is dict or type(value) is list:
+                stack.append(value)
 
 
 async def _read_in(uow: UnitOfWork, ctx: FhirContext, entry: _Entry) -> FhirResponse:
     """GET entries of a transaction see the transaction's own writes."""
     req = entry.request
     rtype = check_type(req.resource_type)
-    if entry.kind == "read":
+    if entry.kind in ("read", "vread"):
         assert req.id is not None
-        current = await uow.read(rtype, req.id)
-        if current is None or current.deleted or current.content is None:
-            raise ResourceNotFoundError(f"{rtype}/{req.id} is not known")
-        return FhirResponse(200, current.content, {"ETag": current.etag}, current)
+        if entry.kind == "read":
+            found = await uow.read(rtype, req.id)
+        elif req.version_id is not None and req.version_id.isdigit() and len(req.version_id) < 19:
+            found = await uow.vread(rtype, req.id, int(req.version_id))
+        else:
+            found = None
+        if found is None:
+            raise ResourceNotFoundError(f"{rtype}/{req.id} has no such version")
+        if found.deleted or found.content is None:
+            raise ResourceGoneError(f"{rtype}/{req.id} is deleted")
+        return FhirResponse(200, found.content, {"ETag": found.etag}, found)
+    if entry.kind == "history":
+        raise InvalidRequestError(
+            "History entries are not supported inside a transaction; send them in a batch",
+            expression=f"Bundle.entry[{entry.index}].request.url",
+        )
     if entry.kind == "search":
         parsed = parse_search(
             (rtype,), req.params, strict=True, limits=ctx.settings.limits, fhir_base=ctx.fhir_base
@@ -379,6 +419,30 @@ async def _transaction(ctx: FhirContext, entries: list[_Entry]) -> list[dict[str
     issues = [issue for entry in entries for issue in _validate_entry(entry)]
     if issues:
         raise ResourceValidationError("The transaction holds invalid resources", issues=issues)
+    full_urls: dict[str, int] = {}
+    conditions: dict[str, int] = {}
+    for entry in entries:
+        where = f"Bundle.entry[{entry.index}]"
+        if entry.full_url is not None:
+            if entry.full_url in full_urls:
+                raise InvalidRequestError(
+                    f"Entries {full_urls[entry.full_url]} and {entry.index} share a fullUrl "
+                    "(bdl-7)",
+                    expression=f"{where}.fullUrl",
+                )
+            full_urls[entry.full_url] = entry.index
+        criteria = entry.request.if_none_exist if entry.kind == "create" else None
+        if entry.request.conditional:
+            criteria = urlencode(entry.request.params)
+        if criteria:
+            key = f"{entry.request.resource_type}?{criteria}"
+            if key in conditions:
+                raise InvalidRequestError(
+                    f"Entries {conditions[key]} and {entry.index} have the same conditions; "
+                    "a transaction may not touch one resource twice",
+                    expression=f"{where}.request",
+                )
+            conditions[key] = entry.index
     seen: dict[str, int] = {}
     for entry in entries:
         req = entry.request

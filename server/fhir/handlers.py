@@ -21,6 +21,7 @@ import orjson
 from capability.resource_types import RESOURCE_TYPES
 from server.errors import (
     InvalidRequestError,
+    PreconditionFailedError,
     ResourceGoneError,
     ResourceNotFoundError,
     UnsupportedResourceTypeError,
@@ -190,7 +191,7 @@ async def vread(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
     assert req.id is not None and req.version_id is not None
     interactions.check_id(req.id)
-    if not req.version_id.isdigit():
+    if not req.version_id.isdigit() or len(req.version_id) > 18:
         raise ResourceNotFoundError(
             f"{resource_type}/{req.id} has no version '{req.version_id}'", expression="vid"
         )
@@ -260,6 +261,12 @@ async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
         else:
             assert req.id is not None
             interactions.check_id(req.id)
+            if req.if_none_match is not None and req.if_none_match.strip() == "*":
+                current = await tx.read(resource_type, req.id)
+                if current is not None and not current.deleted:
+                    raise PreconditionFailedError(
+                        f"If-None-Match: * but {resource_type}/{req.id} exists", expression="id"
+                    )
             result = await interactions.update(
                 tx, resource_type, req.id, body, if_match=req.if_match
             )
@@ -282,6 +289,7 @@ async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = Non
             )
         else:
             assert req.id is not None
+            interactions.check_id(req.id)
             result = await interactions.patch(
                 tx, resource_type, req.id, operations, if_match=req.if_match
             )
@@ -301,6 +309,7 @@ async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             )
         else:
             assert req.id is not None
+            interactions.check_id(req.id)
             gone = await interactions.delete(tx, resource_type, req.id, if_match=req.if_match)
     headers = _version_headers(gone) if gone is not None else {}
     if req.prefer.return_ == "minimal":
@@ -395,6 +404,7 @@ async def history(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     )
     if req.id is not None:
         assert resource_type is not None
+        interactions.check_id(req.id)
         if await ctx.repo.read(resource_type, req.id) is None:
             raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
     page: HistoryPage = await ctx.repo.history(query)

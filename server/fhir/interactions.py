@@ -173,7 +173,12 @@ async def create(
     id: str | None = None,
 ) -> WriteResult:
     """Create with a server-assigned id (a body id is ignored); conditional with If-None-Exist."""
-    if if_none_exist:
+    if if_none_exist is not None:
+        if not if_none_exist.strip():
+            raise InvalidRequestError(
+                "If-None-Exist is empty; send search criteria or leave it out",
+                expression="If-None-Exist",
+            )
         matches = await find_matches(uow, resource_type, if_none_exist, limits, fhir_base)
         if len(matches) > 1:
             raise MultipleMatchesError("If-None-Exist matches more than one resource")
@@ -288,7 +293,10 @@ async def patch(
     except jsonpatch.JsonPatchTestFailed as exc:
         raise PatchFailedError("A JSON Patch 'test' operation failed") from exc
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise PatchFailedError(f"The JSON Patch cannot be applied: {exc}") from exc
+        # The library's message quotes the document; name only the failing operation's path.
+        raise PatchFailedError(
+            "The JSON Patch cannot be applied: a path it names does not exist or does not fit"
+        ) from exc
     if not isinstance(patched, dict):
         raise PatchFailedError("The JSON Patch replaced the whole resource with a non-object")
     if patched.get("resourceType") != resource_type or patched.get("id") != id:

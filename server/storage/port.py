@@ -120,6 +120,10 @@ class UnitOfWork(Protocol):
         """The current version, deleted or not; None when the id was never used."""
         ...
 
+    async def vread(self, resource_type: str, id: str, version: int) -> ResourceVersion | None:
+        """One version, including versions written by this unit of work."""
+        ...
+
     async def find(self, query: SearchQuery, limit: int) -> list[ResourceKey]:
         """Keys of up to ``limit`` live resources matching ``query`` (for conditionals)."""
         ...

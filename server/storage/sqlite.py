@@ -57,9 +57,10 @@ def _decode_history_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "h1":
+        seq = int(number)
+        if prefix != "h1" or not 0 <= seq < 2**63:
             raise ValueError(prefix)
-        return int(number)
+        return seq
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             "The paging cursor is not one this server issued", expression="_cursor"

@@ -60,6 +60,18 @@ def encode_cursor(direction: str, keys: Sequence[Any], pk: int) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def _storable(value: Any) -> bool:
+    """A scalar SQLite can bind: None, a 64-bit integer, a finite float, text or bytes."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | bytes):
+        return True
+    if isinstance(value, int):
+        return value in _INT64
+    return isinstance(value, float) and value == value and abs(value) != float("inf")
+
+
 def decode_cursor(cursor: str, key_count: int) -> tuple[str, list[Any], int]:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
@@ -67,6 +79,8 @@ def decode_cursor(cursor: str, key_count: int) -> tuple[str, list[Any], int]:
         direction, keys, pk = data["d"], [_decode_value(k) for k in data["k"]], int(data["p"])
         if direction not in ("a", "b") or len(keys) != key_count:
             raise ValueError(direction)
+        if not all(_storable(k) for k in [*keys, pk]):
+            raise ValueError("cursor value out of range")
         return direction, keys, pk
     except (ValueError, KeyError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
         raise InvalidRequestError(

@@ -63,6 +63,14 @@ class SqliteUnitOfWork:
         row = self._conn.execute(_CURRENT, (resource_type, id)).fetchone()
         return row_to_version(row) if row else None
 
+    async def vread(self, resource_type: str, id: str, version: int) -> ResourceVersion | None:
+        row = self._conn.execute(
+            "SELECT type, id, version, updated_us, deleted, method, content FROM version "
+            "WHERE pk = (SELECT pk FROM resource WHERE type = ? AND id = ?) AND version = ?",
+            (resource_type, id, version),
+        ).fetchone()
+        return row_to_version(row) if row else None
+
     async def find(self, query: SearchQuery, limit: int) -> list[ResourceKey]:
         return [ResourceKey(t, i) for t, i in find_keys(self._conn, query, limit)]
 

@@ -208,6 +208,33 @@ def _set(applied: list[tuple[str, str]], name: str, value: str) -> None:
     applied.append((name, value))
 
 
+#: Bounds on one search: the SQL a search compiles to must stay within SQLite's expression depth.
+MAX_CONDITIONS = 200
+MAX_SORT_KEYS = 8
+MAX_INCLUDES = 50
+
+
+def _count_conditions(condition: Condition) -> int:
+    inner = getattr(condition, "inner", None)
+    return 1 + (_count_conditions(inner) if inner is not None else 0)
+
+
+def _check_size(clauses: list[Clause], sort: tuple[SortKey, ...], includes: list[Include]) -> None:
+    conditions = sum(_count_conditions(c) for clause in clauses for c in clause.any_of)
+    if conditions > MAX_CONDITIONS:
+        raise InvalidSearchParameterError(
+            f"A search may hold at most {MAX_CONDITIONS} values across its parameters"
+        )
+    if len(sort) > MAX_SORT_KEYS:
+        raise InvalidSearchParameterError(
+            f"_sort takes at most {MAX_SORT_KEYS} keys", expression="_sort"
+        )
+    if len(includes) > MAX_INCLUDES:
+        raise InvalidSearchParameterError(
+            f"A search may name at most {MAX_INCLUDES} _include/_revinclude targets"
+        )
+
+
 def parse_search(
     resource_types: Sequence[str],
     params: Sequence[tuple[str, str]],
@@ -284,6 +311,7 @@ def parse_search(
             if strict:
                 raise InvalidSearchParameterError(str(drop), expression=key) from None
             ignored.append((key, str(drop)))
+    _check_size(clauses, sort, includes)
     if summary == "count":
         count, total = 0, TotalMode.ACCURATE
     query = SearchQuery(
