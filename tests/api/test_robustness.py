@@ -46,9 +46,7 @@ class TestCraftedInput:
         many = "&".join(f"name=a{i}" for i in range(300))
         assert_outcome(await client.get(f"/fhir/Patient?{many}"), 400, "FAC-1013")
 
-    async def test_patch_errors_do_not_quote_the_resource(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_patch_errors_do_not_quote_the_resource(self, client: httpx.AsyncClient) -> None:
         body = patient(id="s1", identifier=[{"system": "urn:ssn", "value": "123-45-6789"}])
         await client.put("/fhir/Patient/s1", json=body)
         ops = [{"op": "replace", "path": "/identifier/0/nothere/x", "value": 1}]
