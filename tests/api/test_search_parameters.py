@@ -18,23 +18,21 @@ import pytest_asyncio
 
 from capability.resource_types import RESOURCE_TYPES
 from capability.search_parameters import parameters_for
-from tests.api.search_corpus import (
+from tests.api.corpus_terms import (
     BASE_URL,
     CPT,
     ICD10,
     MRN,
     NPI,
     PROFILE,
-    RESOURCES,
     SCT,
     SECURITY,
     SOURCE,
     TAG,
     UCUM,
     V2_0203,
-    corpus_server,
-    ids_of,
 )
+from tests.api.search_corpus import RESOURCES, corpus_server, ids_of
 
 STRICT = {"Prefer": "handling=strict"}
 
