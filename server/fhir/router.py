@@ -8,7 +8,7 @@ OpenAPI schema enumerates the served types, so the served OpenAPI stays complete
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -130,7 +130,6 @@ async def _patch_body(request: Request) -> Any:
     return handlers.parse_json_body(await request.body())
 
 
-Handler = Callable[[FhirContext, FhirRequest], Awaitable[FhirResponse]]
 
 
 def install_fhir_routes(app: FastAPI) -> None:
