@@ -1,0 +1,105 @@
+"""One compiled regular expression per segment definition: the fast path of validation.
+
+A data segment that matches its definition's pattern has the right number of elements and
+components, every element has the right data type (X12.5 "Data element types": AN, ID, DT, TM,
+R, Nn), length, and code value where the guide fixes the codes, and no trailing delimiters.
+Only segments that fail the pattern go through the element-by-element check that names the
+error (``elements.py``); valid files never pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mappers.x12.delimiters import Delimiters
+from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef
+
+__all__ = ["DATE8", "TIME", "segment_pattern"]
+
+_DAY_31 = r"(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])"
+_DAY_30 = r"(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+_DAY_FEB = r"02(?:0[1-9]|1\d|2[0-8])"
+_LEAP = r"(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+# CCYYMMDD from 1800 on (earlier years are placeholders, not dates), Gregorian leap years.
+DATE8 = (
+    rf"(?:(?:1[89]|2\d)\d\d(?:{_DAY_31}|{_DAY_30}|{_DAY_FEB})|(?=1[89]|2){_LEAP}0229)"
+)
+DATE6 = rf"(?:\d\d(?:{_DAY_31}|{_DAY_30}|{_DAY_FEB}|0229))"
+# HHMM[SS[d[d]]]
+TIME = r"(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d\d{0,2})?"
+
+
+def _codes(values: frozenset[str]) -> str:
+    ordered = sorted(values, key=lambda v: (-len(v), v))
+    return "(?:" + "|".join(re.escape(v) for v in ordered) + ")"
+
+
+def element_value(e: ElementDef, free: str, boundary: str) -> str:
+    """The pattern of one non-empty value of ``e``; ``free`` is one non-delimiter character."""
+    if e.usage == "N":
+        return "(?!)"
+    if e.pattern:
+        return f"(?:{e.pattern})"
+    lo, hi = e.min, e.max
+    kind = e.type
+    if kind == "ID":
+        return _codes(e.codes) if e.codes else f"{free}{{{lo},{hi}}}"
+    if kind == "DT":
+        return DATE8 if hi >= 8 else DATE6
+    if kind == "TM":
+        return f"(?=\\d{{{lo},{hi}}}{boundary})" + TIME
+    if kind == "R":
+        return (
+            f"-?(?=\\.?(?:\\d\\.?){{{lo},{hi}}}{boundary})(?:\\d+(?:\\.\\d*)?|\\.\\d+)"
+        )
+    if kind.startswith("N"):
+        return f"-?\\d{{{lo},{hi}}}"
+    return f"(?! +{boundary}){free}{{{lo},{hi}}}"
+
+
+def _repeated(value: str, repeat: int, rep: str) -> str:
+    if repeat <= 1:
+        return value
+    upper = "" if repeat >= 1 << 29 else str(repeat - 1)
+    return f"{value}(?:{rep}{value}){{0,{upper}}}"
+
+
+def _sequence(parts: list[tuple[str, bool]], sep: str) -> str:
+    """``sep``-joined values where trailing optional ones may be left off entirely."""
+    tail = ""
+    required_after = False
+    for value, required in reversed(parts):
+        group = f"(?:{sep}{value}{tail})"
+        if not (required or required_after):
+            group += "?"
+        required_after = required_after or required
+        tail = group
+    return tail
+
+
+def _composite(c: CompositeDef, free: str, boundary: str, comp: str) -> str:
+    parts = []
+    for e in c.components:
+        value = element_value(e, free, boundary)
+        parts.append((value if e.usage == "R" else f"(?:{value})?", e.usage == "R"))
+    first_value, _ = parts[0]
+    return first_value + _sequence(parts[1:], comp)
+
+
+def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
+    """The full-match pattern of ``seg`` under the interchange's delimiters."""
+    delims = re.escape(d.element + d.component + d.repetition + d.segment)
+    free = f"[^{delims}\\x00-\\x1f]"
+    boundary = f"(?:[{delims}]|\\Z)"
+    sep, comp, rep = (re.escape(x) for x in (d.element, d.component, d.repetition))
+    parts: list[tuple[str, bool]] = []
+    for item in seg.elements:
+        if isinstance(item, CompositeDef):
+            value = _composite(item, free, boundary, comp) if item.usage != "N" else "(?!)"
+        else:
+            value = element_value(item, free, boundary)
+        value = _repeated(value, item.repeat, rep)
+        required = item.usage == "R"
+        parts.append((value if required else f"(?:{value})?", required))
+    body = re.escape(seg.tag) + _sequence(parts, sep)
+    return re.compile(body + f"(?<![{delims}])")

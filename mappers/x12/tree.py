@@ -1,0 +1,129 @@
+"""The typed loop tree of a transaction set: loops (2000B, 2300, 2400...) holding segments whose
+elements are named by their guide references (CLM01, SV101-1...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappers.x12.delimiters import Delimiters
+from mappers.x12.schema import CompositeDef, LoopDef, SegmentDef
+
+__all__ = ["Loop", "Segment", "TransactionSet"]
+
+
+class Segment:
+    """A data segment: ``elements[0]`` is the tag, ``elements[n]`` the n-th element as text."""
+
+    __slots__ = ("elements", "definition")
+
+    def __init__(self, elements: list[str], definition: SegmentDef | None = None) -> None:
+        self.elements = elements
+        self.definition = definition
+
+    @property
+    def tag(self) -> str:
+        return self.elements[0]
+
+    def get(self, position: int, component: int = 0, *, component_separator: str = ":") -> str:
+        """Element ``position`` (1-based), or one component of it; "" when absent."""
+        if position >= len(self.elements):
+            return ""
+        value = self.elements[position]
+        if component:
+            parts = value.split(component_separator)
+            return parts[component - 1] if component <= len(parts) else ""
+        return value
+
+    def __repr__(self) -> str:
+        return "Segment(" + "*".join(self.elements) + ")"
+
+    def as_dict(self, d: Delimiters) -> dict[str, Any]:
+        out: dict[str, Any] = {"segment": self.tag}
+        defn = self.definition
+        if defn is not None:
+            out["name"] = defn.name
+        named: dict[str, Any] = {}
+        for i, value in enumerate(self.elements[1:], 1):
+            if value == "":
+                continue
+            item = defn.elements[i - 1] if defn is not None and i <= len(defn.elements) else None
+            ref = item.ref if item is not None else f"{self.tag}{i:02d}"
+            if isinstance(item, CompositeDef):
+                parts = value.split(d.component)
+                named[ref] = {
+                    (item.components[j].ref if j < len(item.components) else f"{ref}-{j + 1}"): p
+                    for j, p in enumerate(parts)
+                    if p != ""
+                }
+            else:
+                named[ref] = value
+        out["elements"] = named
+        return out
+
+
+@dataclass(slots=True)
+class Loop:
+    """One instance of a loop: its segments and child loops in document order."""
+
+    definition: LoopDef
+    children: list[Segment | Loop] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    def segments(self, tag: str | None = None) -> Iterator[Segment]:
+        for c in self.children:
+            if isinstance(c, Segment) and (tag is None or c.tag == tag):
+                yield c
+
+    def loops(self, loop_id: str | None = None) -> Iterator[Loop]:
+        """Child loops (looking through the HEADER/DETAIL wrappers)."""
+        for c in self.children:
+            if isinstance(c, Loop):
+                if c.definition.wrapper and loop_id is not None and c.id != loop_id:
+                    yield from c.loops(loop_id)
+                elif loop_id is None or c.id == loop_id:
+                    yield c
+
+    def walk(self) -> Iterator[Segment]:
+        """Every segment below this loop in document order."""
+        for c in self.children:
+            if isinstance(c, Segment):
+                yield c
+            else:
+                yield from c.walk()
+
+    def as_dict(self, d: Delimiters) -> dict[str, Any]:
+        return {
+            "loop": self.id,
+            "name": self.definition.name,
+            "children": [c.as_dict(d) for c in self.children],
+        }
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    """One ST..SE with the envelope it came in."""
+
+    root: Loop
+    isa: list[str]
+    gs: list[str]
+    delimiters: Delimiters
+    guide: str
+
+    @property
+    def st(self) -> Segment:
+        return next(self.root.segments("ST"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "interchange": {"sender": self.isa[6].strip(), "receiver": self.isa[8].strip(),
+                            "control_number": self.isa[13]},
+            "group": {"functional_id": self.gs[1], "control_number": self.gs[6],
+                      "version": self.gs[8] if len(self.gs) > 8 else ""},
+            "guide": self.guide,
+            "tree": self.root.as_dict(self.delimiters),
+        }

@@ -1,0 +1,359 @@
+"""Read, check and (optionally) parse a whole file: envelopes, groups and transaction sets.
+
+Envelope rules (X12.5 / X12.6, summarised in the TR3 appendix B): ISA is fixed width and its
+control number equals IEA02; IEA01 counts the groups; GS06 equals GE02 and GE01 counts the sets;
+ST02 equals SE02, is unique in its group, and SE01 counts the segments from ST to SE. Interchange
+problems carry TA1 note codes, group problems AK9 codes and set problems IK5 codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mappers.x12.delimiters import Delimiters
+from mappers.x12.errors import GroupReport, InterchangeReport, Report, SetReport
+from mappers.x12.guides import guides_for
+from mappers.x12.patterns import DATE6, DATE8, TIME
+from mappers.x12.reader import Batch, Source, read_batches
+from mappers.x12.schema import Guide
+from mappers.x12.tree import TransactionSet
+from mappers.x12.walker import SetWalker, end_without_trailer, start
+
+__all__ = ["parse", "validate", "validate_bytes"]
+
+_ID_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
+_DATE6 = re.compile(DATE6)
+_DATE8 = re.compile(DATE8)
+_TIME4 = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
+_GS_TIME = re.compile(TIME)
+_DIGITS9 = re.compile(r"\d{9}")
+_GROUP_CONTROL = re.compile(r"\d{1,9}")
+_FUNCTIONAL_IDS = frozenset({"HC", "HP", "HS", "HB", "HR", "HN", "HI", "FA"})
+
+
+def _isa_codes(isa: list[str]) -> list[str]:
+    """TA105 note codes for the ISA fields (X12.5 interchange control structure)."""
+    if len(isa) != 17:
+        return ["022"]
+    checks = [
+        (isa[1] in ("00", "03"), "010"),
+        (isa[3] in ("00", "01"), "012"),
+        (isa[5] in _ID_QUALIFIERS, "005"),
+        (isa[6].strip() != "", "006"),
+        (isa[7] in _ID_QUALIFIERS, "007"),
+        (isa[8].strip() != "", "008"),
+        (_DATE6.fullmatch(isa[9]) is not None, "014"),
+        (_TIME4.fullmatch(isa[10]) is not None, "015"),
+        (isa[12] == "00501", "017"),
+        (_DIGITS9.fullmatch(isa[13]) is not None, "018"),
+        (isa[14] in ("0", "1"), "019"),
+        (isa[15] in ("P", "T"), "020"),
+    ]
+    return [code for ok, code in checks if not ok]
+
+
+def _gs_problems(gs: list[str]) -> list[str]:
+    """GS element problems (X12.6 GS segment); the group is then not processable."""
+    if len(gs) != 9:
+        return [f"GS has {len(gs) - 1} elements, 8 expected"]
+    problems = []
+    if gs[1] not in _FUNCTIONAL_IDS:
+        problems.append(f"GS01 {gs[1]!r} is not a supported functional identifier")
+    if not gs[2] or not gs[3]:
+        problems.append("GS02/GS03 application sender and receiver codes are required")
+    if not _DATE8.fullmatch(gs[4]):
+        problems.append(f"GS04 {gs[4]!r} is not a valid CCYYMMDD date")
+    if not (_GS_TIME.fullmatch(gs[5]) and 4 <= len(gs[5]) <= 8):
+        problems.append(f"GS05 {gs[5]!r} is not a valid HHMM[SS[dd]] time")
+    if not _GROUP_CONTROL.fullmatch(gs[6]):
+        problems.append(f"GS06 {gs[6]!r} is not a 1-9 digit control number")
+    if gs[7] != "X":
+        problems.append(f"GS07 {gs[7]!r} must be X")
+    return problems
+
+
+@dataclass
+class _SetInProgress:
+    report: SetReport
+    walker: SetWalker | None
+    state: object | None
+    guide: Guide | None
+    skip_count: int = 0
+
+
+@dataclass
+class _Engine:
+    build: bool
+    report: Report = field(default_factory=Report)
+    walkers: dict[tuple[str, Delimiters], SetWalker] = field(default_factory=dict)
+    interchange: InterchangeReport | None = None
+    group: GroupReport | None = None
+    current: _SetInProgress | None = None
+    delimiters: Delimiters | None = None
+    seen_isa13: set[str] = field(default_factory=set)
+    seen_st02: set[str] = field(default_factory=set)
+    pending: list[str] = field(default_factory=list)
+    finished_sets: list[tuple[TransactionSet, SetReport]] = field(default_factory=list)
+
+    def walker(self, guide: Guide, d: Delimiters) -> SetWalker:
+        key = (guide.id + guide.name, d)
+        w = self.walkers.get(key)
+        if w is None:
+            w = self.walkers[key] = SetWalker(guide, d)
+        return w
+
+    def feed(self, batch: Batch) -> None:
+        d = batch.delimiters
+        self.delimiters = d
+        segs = batch.segments
+        if self.pending:
+            segs = self.pending + segs
+            self.pending = []
+        sep = d.element
+        i, n = 0, len(segs)
+        if batch.starts_interchange:
+            self._open_interchange(segs[0].split(sep))
+            i = 1
+        while i < n:
+            cur = self.current
+            if cur is not None:
+                if cur.walker is not None:
+                    after = cur.walker.walk(segs, i, cur.report, cur.state)  # type: ignore[arg-type]
+                    if after is None:
+                        return
+                    i = after
+                    self._finish_set()
+                    continue
+                i = self._skip_set(segs, i, sep)
+                continue
+            raw = segs[i]
+            tag = raw.split(sep, 1)[0]
+            if tag == "ST":
+                if not self._open_set(segs, i, d):
+                    self.pending = segs[i:]
+                    return
+                continue
+            i += 1
+            self._envelope(tag, raw.split(sep), d)
+
+    def _open_interchange(self, isa: list[str]) -> None:
+        self._close_interchange(premature=True)
+        ic = InterchangeReport(isa)
+        ic.note_codes.extend(_isa_codes(isa))
+        if ic.control_number in self.seen_isa13:
+            ic.note_codes.append("025")
+        self.seen_isa13.add(ic.control_number)
+        self.report.interchanges.append(ic)
+        self.interchange = ic
+
+    def _envelope(self, tag: str, parts: list[str], d: Delimiters) -> None:
+        ic = self.interchange
+        if ic is None:
+            self.report.problems.append(f"{tag} segment outside an interchange")
+            return
+        if tag == "GS":
+            self._close_group(missing_trailer=True)
+            self.group = GroupReport(parts)
+            ic.groups.append(self.group)
+            self.seen_st02 = set()
+            for problem in _gs_problems(parts):
+                self.report.problems.append(f"ISA13={ic.control_number}: {problem}")
+                if "024" not in ic.note_codes:
+                    ic.note_codes.append("024")
+        elif tag == "GE":
+            g = self.group
+            if g is None:
+                ic.note_codes.append("024")
+                return
+            ge01 = parts[1] if len(parts) > 1 else ""
+            ge02 = parts[2] if len(parts) > 2 else ""
+            if ge01 != str(len(g.sets)):
+                g.codes.append("5")
+            if ge02 != g.control_number:
+                g.codes.append("4")
+            g.declared_sets = int(ge01) if ge01.isdigit() else None
+            self.group = None
+        elif tag == "IEA":
+            self._close_group(missing_trailer=True)
+            iea01 = parts[1] if len(parts) > 1 else ""
+            iea02 = parts[2] if len(parts) > 2 else ""
+            if iea01 != str(len(ic.groups)):
+                ic.note_codes.append("021")
+            if iea02 != ic.control_number:
+                ic.note_codes.append("001")
+            self.interchange = None
+        elif tag == "TA1" and self.group is None:
+            return
+        else:
+            if "024" not in ic.note_codes:
+                ic.note_codes.append("024")
+            self.report.problems.append(
+                f"ISA13={ic.control_number}: {tag} segment outside a transaction set"
+            )
+
+    def _open_set(self, segs: list[str], i: int, d: Delimiters) -> bool:
+        """Start walking the ST at ``segs[i]``; False when the next segment is needed first."""
+        parts = segs[i].split(d.element)
+        st01 = parts[1] if len(parts) > 1 else ""
+        st02 = parts[2] if len(parts) > 2 else ""
+        st03 = parts[3] if len(parts) > 3 else ""
+        g = self.group
+        version = st03 or (g.version if g is not None else "")
+        report = SetReport(st01, st02, st03, None)
+        candidates = guides_for(st01, version)
+        guide: Guide | None = None
+        if len(candidates) > 1:
+            if i + 1 >= len(segs):
+                return False
+            guide = _select(candidates, segs[i + 1].split(d.element))
+        elif candidates:
+            guide = candidates[0]
+        if g is None:
+            ic = self.interchange
+            if ic is not None and "024" not in ic.note_codes:
+                ic.note_codes.append("024")
+            self.report.problems.append(f"ST02={st02}: transaction set outside a functional group")
+            g = GroupReport(["GS"])
+            if ic is not None:
+                ic.groups.append(g)
+            self.group = g
+        g.sets.append(report)
+        if not st02 or not (4 <= len(st02) <= 9):
+            report.codes.append("7")
+        if st02 in self.seen_st02:
+            report.codes.append("23")
+        self.seen_st02.add(st02)
+        if guide is None:
+            report.codes.append("6" if not st01 else ("I6" if candidates or st01 in _KNOWN
+                                                      else "1"))
+            self.current = _SetInProgress(report, None, None, None)
+            return True
+        report.guide = guide.id
+        if g.functional_id and guide.functional_group != g.functional_id:
+            report.codes.append("1")
+        walker = self.walker(guide, d)
+        self.current = _SetInProgress(report, walker, start(guide, report, self.build), guide)
+        return True
+
+    def _skip_set(self, segs: list[str], i: int, sep: str) -> int:
+        """Skip an unsupported set up to its SE (its segments cannot be checked)."""
+        cur = self.current
+        assert cur is not None
+        while i < len(segs):
+            tag = segs[i].split(sep, 1)[0]
+            if tag in ("GE", "IEA", "ISA", "GS") or (tag == "ST" and cur.skip_count):
+                cur.report.codes.append("2")
+                self.current = None
+                return i
+            cur.skip_count += 1
+            i += 1
+            if tag == "SE":
+                cur.report.segment_count = cur.skip_count
+                self.current = None
+                return i
+        return i
+
+    def _finish_set(self) -> None:
+        cur = self.current
+        self.current = None
+        if cur is None or cur.state is None or cur.guide is None:
+            return
+        state = cur.state
+        if not state.finished:  # type: ignore[attr-defined]
+            assert cur.walker is not None
+            end_without_trailer(cur.walker, state, cur.report)  # type: ignore[arg-type]
+        if self.build and state.root is not None:  # type: ignore[attr-defined]
+            ic, g = self.interchange, self.group
+            self.finished_sets.append((TransactionSet(
+                state.root,  # type: ignore[attr-defined]
+                ic.isa if ic else [], g.gs if g else [], self.delimiters or Delimiters(),
+                cur.guide.id,
+            ), cur.report))
+
+    def _close_group(self, missing_trailer: bool) -> None:
+        if self.group is not None and missing_trailer:
+            self.group.codes.append("3")
+        self.group = None
+
+    def _close_interchange(self, premature: bool) -> None:
+        if self.current is not None:
+            self._finish_set()
+        if self.interchange is not None:
+            self._close_group(missing_trailer=True)
+            if premature:
+                self.interchange.note_codes.append("023")
+            self.interchange = None
+
+    def finish(self) -> Report:
+        if self.pending:
+            # A lone ST at the very end: nothing follows it to select a guide with.
+            for raw in self.pending:
+                self.report.problems.append(f"Dangling segment at end of file: {raw[:40]!r}")
+            self.pending = []
+        self._close_interchange(premature=True)
+        return self.report
+
+
+_KNOWN = frozenset({"270", "271", "276", "277", "278", "835", "837", "999", "997", "834", "820"})
+
+
+def _select(candidates: list[Guide], next_parts: list[str]) -> Guide | None:
+    for guide in candidates:
+        ok = True
+        for ref, codes in guide.select.items():
+            tag, pos = ref[:-2], int(ref[-2:])
+            if not next_parts or next_parts[0] != tag or len(next_parts) <= pos \
+                    or next_parts[pos] not in codes:
+                ok = False
+        if ok:
+            return guide
+    return None
+
+
+def _run(
+    source: Source, build: bool
+) -> Iterator[tuple[_Engine, list[tuple[TransactionSet, SetReport]]]]:
+    engine = _Engine(build=build)
+    for item in read_batches(source):
+        if isinstance(item, Batch):
+            engine.feed(item)
+        else:
+            if item.code and engine.interchange is not None:
+                engine.interchange.note_codes.append(item.code)
+            engine.report.problems.append(item.message)
+        if engine.finished_sets:
+            done, engine.finished_sets = engine.finished_sets, []
+            yield engine, done
+    engine.finish()
+    yield engine, engine.finished_sets
+
+
+def validate(source: Source) -> Report:
+    """Check a whole file (bytes, text, path or binary stream) without keeping its segments."""
+    engine = None
+    for engine, _ in _run(source, build=False):
+        pass
+    assert engine is not None
+    return engine.report
+
+
+def validate_bytes(data: bytes) -> Report:
+    return validate(data)
+
+
+def parse(source: Source) -> tuple[list[TransactionSet], Report]:
+    """Every transaction set as a loop tree, plus the validation report."""
+    sets: list[TransactionSet] = []
+    engine = None
+    for engine, done in _run(source, build=True):
+        sets.extend(ts for ts, _ in done)
+    assert engine is not None
+    return sets, engine.report
+
+
+def iter_transaction_sets(source: Source) -> Iterator[tuple[TransactionSet, SetReport]]:
+    """One transaction set at a time (memory stays flat on huge files), with its verdict."""
+    for _, done in _run(source, build=True):
+        yield from done

@@ -1,0 +1,409 @@
+"""The loop walk of one transaction set: which guide segment each data segment is, in which loop.
+
+A data segment is matched forward from the last one: first among the later positions of the
+current loop (the same position again is a repeat), then the loops that start there, then,
+closing the current loop, in its parent, up to the transaction set (TR3 section 2.3 "loops": a
+loop is entered by its first segment and ends when a segment matches outside it). Each
+(last segment, tag, qualifier) step is computed once and cached, so a file costs one dict lookup
+and one compiled pattern match per segment; the element-by-element checks run only for the
+segments that fail their pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mappers.x12.delimiters import Delimiters
+from mappers.x12.elements import (
+    check_elements,
+    check_external_codes,
+    check_syntax,
+    external_elements,
+    syntax_screen,
+)
+from mappers.x12.errors import ElementError, SegmentError, SetReport
+from mappers.x12.patterns import segment_pattern
+from mappers.x12.rules import check_dtp, check_zip9, npi_is_valid
+from mappers.x12.schema import ElementDef, Guide, LoopDef, SegmentDef
+from mappers.x12.tree import Loop, Segment
+
+__all__ = ["SetWalker", "STOP_TAGS"]
+
+# Envelope segments that end a transaction set even when its SE is missing.
+STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
+_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+@dataclass(slots=True, frozen=True)
+class _Step:
+    target: SegmentDef
+    pops: int
+    entered: tuple[LoopDef, ...]
+    missing: tuple[SegmentDef | LoopDef, ...]
+    alternatives: tuple[_Step, ...] = ()
+    """Later definitions the same tag and qualifier also fit (837P 2400 PWK*CT is both "line
+    supplemental information" and the DME certificate indicator): tried when this one's pattern
+    fails."""
+
+
+@dataclass(slots=True)
+class _Checks:
+    """What a segment needs beyond its pattern."""
+
+    syntax: Callable[[list[str]], bool] | None
+    external: tuple[tuple[int, int, frozenset[str]], ...]
+    zip9: bool
+    dtp: bool
+    npi: bool
+    hl: bool
+
+
+def _matches(seg: SegmentDef, tag: str, key: str | None) -> bool:
+    if seg.tag != tag:
+        return False
+    k = seg.key
+    return k is None or key in k[2] or (not key and not k[3])
+
+
+def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
+    loop: LoopDef | None = state.loop
+    pos = state.index
+    pops = 0
+    missing: list[SegmentDef | LoopDef] = []
+    while loop is not None:
+        children = loop.children
+        skipped: list[SegmentDef | LoopDef] = []
+        found: list[_Step] = []
+        for i in range(pos, len(children)):
+            child = children[i]
+            if isinstance(child, SegmentDef):
+                if i == 0 and loop.parent is not None:
+                    continue  # a loop's first segment again starts the next iteration
+                if _matches(child, tag, key):
+                    found.append(_Step(child, pops, (), tuple(missing + skipped)))
+            else:
+                trigger = child.trigger
+                if _matches(trigger, tag, key):
+                    found.append(
+                        _Step(trigger, pops, child.entry_chain(), tuple(missing + skipped))
+                    )
+            if i > pos and child.usage == "R":
+                skipped.append(child)
+        if found:
+            first = found[0]
+            if len(found) == 1:
+                return first
+            return _Step(first.target, first.pops, first.entered, first.missing,
+                         tuple(found[1:]))
+        missing.extend(skipped)
+        if loop.parent is None:
+            return None
+        pos = loop.index
+        loop = loop.parent
+        pops += 1
+    return None
+
+
+class _Frame:
+    __slots__ = ("loop", "pos", "count", "node", "hl")
+
+    def __init__(self, loop: LoopDef, node: Loop | None) -> None:
+        self.loop = loop
+        self.pos = 0
+        self.count = 1
+        self.node = node
+        self.hl = ""
+
+
+class SetWalker:
+    """Walks ST..SE segments of one guide under one set of delimiters."""
+
+    def __init__(self, guide: Guide, d: Delimiters) -> None:
+        self.guide = guide
+        self.d = d
+        self.patterns = [segment_pattern(s, d) for s in guide.segments]
+        self.checks: list[_Checks | None] = [self._checks(s) for s in guide.segments]
+        self.steps: dict[tuple[int, str, str | None], _Step | None] = {}
+
+    @staticmethod
+    def _checks(s: SegmentDef) -> _Checks | None:
+        external = external_elements(s)
+        zip9 = "zip9" in s.rules
+        dtp = s.tag == "DTP" and len(s.elements) >= 3
+        npi = s.tag == "NM1" and len(s.elements) >= 9
+        hl = s.tag == "HL"
+        if not (s.syntax or external or zip9 or dtp or npi or hl):
+            return None
+        return _Checks(syntax_screen(s), external, zip9, dtp, npi, hl)
+
+    def walk(
+        self,
+        segs: list[str],
+        start: int,
+        report: SetReport,
+        state: _WalkState,
+    ) -> int | None:
+        """Consume ``segs[start:]`` up to and including SE; the index after SE, or None when the
+        batch ended first (call again with the next batch and the same ``state``)."""
+        sep = self.d.element
+        comp = self.d.component
+        patterns = self.patterns
+        checks = self.checks
+        steps = self.steps
+        key_positions = self.guide.key_positions
+        stack = state.stack
+        build = state.build
+        errors = report.errors
+        n = len(segs)
+        i = start
+        while i < n:
+            raw = segs[i]
+            i += 1
+            state.position += 1
+            cut = raw.find(sep)
+            tag = raw[:cut] if cut >= 0 else raw
+            if tag in STOP_TAGS and state.position > 1:
+                state.position -= 1
+                report.codes.append("2")
+                state.finished = True
+                return i - 1
+            parts: list[str] | None = None
+            kp = key_positions.get(tag)
+            key: str | None = None
+            if kp is not None:
+                parts = raw.split(sep)
+                if kp[0] < len(parts):
+                    key = parts[kp[0]]
+                    if kp[1]:
+                        key = key.split(comp)[0]
+            cache_key = (state.current.uid, tag, key)
+            try:
+                step = steps[cache_key]
+            except KeyError:
+                step = _resolve(state.current, tag, key)
+                if len(steps) < 100_000:
+                    steps[cache_key] = step
+            if step is None:
+                errors.append(self._unexpected(raw, tag, state))
+                continue
+            matched = patterns[step.target.uid].fullmatch(raw) is not None
+            if not matched and step.alternatives:
+                for alt in step.alternatives:
+                    if patterns[alt.target.uid].fullmatch(raw) is not None:
+                        step, matched = alt, True
+                        break
+            target = step.target
+            if step.missing:
+                for item in step.missing:
+                    self._missing(item, state, errors)
+            for _ in range(step.pops):
+                stack.pop()
+            frame = stack[-1]
+            if step.entered:
+                for loop in step.entered:
+                    if frame.pos == loop.index:
+                        frame.count += 1
+                        if frame.count > loop.repeat:
+                            errors.append(SegmentError(tag, state.position, loop.id, "4"))
+                    else:
+                        frame.pos = loop.index
+                        frame.count = 1
+                    node = None
+                    if build:
+                        node = Loop(loop)
+                        parent_node = frame.node
+                        assert parent_node is not None
+                        parent_node.children.append(node)
+                    frame = _Frame(loop, node)
+                    stack.append(frame)
+            elif frame.pos == target.index:
+                frame.count += 1
+                if frame.count > target.max_use:
+                    errors.append(SegmentError(tag, state.position, target.loop.id, "5"))
+            else:
+                frame.pos = target.index
+                frame.count = 1
+            state.current = target
+            if target.usage == "N":
+                errors.append(SegmentError(tag, state.position, target.loop.id, "I4"))
+            if not matched:
+                if parts is None:
+                    parts = raw.split(sep)
+                found = check_elements(target, parts, self.d)
+                if not found:
+                    found = [ElementError(0, "6", message="Segment does not match its definition")]
+                errors.append(SegmentError(tag, state.position, target.loop.id, "8", found))
+            extra = checks[target.uid]
+            if extra is not None:
+                if parts is None:
+                    parts = raw.split(sep)
+                self._extra(target, extra, parts, state, report)
+            if build:
+                if parts is None:
+                    parts = raw.split(sep)
+                node = frame.node
+                assert node is not None
+                node.children.append(Segment(parts, target))
+            if tag == "SE":
+                self._close(state, report, parts or raw.split(sep))
+                return i
+        return None
+
+    def _extra(
+        self, target: SegmentDef, c: _Checks, parts: list[str], state: _WalkState,
+        report: SetReport,
+    ) -> None:
+        found: list[ElementError] = []
+        if c.syntax is not None and c.syntax(parts):
+            found.extend(check_syntax(target, parts))
+        if c.external:
+            found.extend(check_external_codes(target, c.external, parts, self.d))
+        if c.zip9:
+            z = check_zip9(parts)
+            if z is not None:
+                found.append(z)
+        if c.dtp:
+            e = check_dtp(parts)
+            if e is not None:
+                found.append(e)
+        if c.hl:
+            found.extend(self._check_hl(parts, state))
+        if found:
+            self._merge(report, SegmentError(target.tag, state.position, target.loop.id, "8",
+                                             found))
+        if c.npi and len(parts) > 9 and parts[8] == "XX" and not npi_is_valid(parts[9]):
+            report.warnings.append(SegmentError(
+                target.tag, state.position, target.loop.id, "8",
+                [ElementError(9, "I12", "NM109", value=parts[9][:99],
+                              message="NPI check digit does not verify")],
+                warning=True,
+            ))
+
+    @staticmethod
+    def _merge(report: SetReport, error: SegmentError) -> None:
+        last = report.errors[-1] if report.errors else None
+        if last is not None and last.position == error.position and last.code == "8":
+            last.elements.extend(error.elements)
+        else:
+            report.errors.append(error)
+
+    def _check_hl(self, parts: list[str], state: _WalkState) -> list[ElementError]:
+        """HL01 counts from 1; HL02 names the enclosing HL; HL04 says whether a child follows."""
+        out: list[ElementError] = []
+        hl01 = parts[1] if len(parts) > 1 else ""
+        hl02 = parts[2] if len(parts) > 2 else ""
+        hl04 = parts[4] if len(parts) > 4 else ""
+        state.hl_count += 1
+        if hl01 != str(state.hl_count):
+            out.append(ElementError(1, "I12", "HL01", value=hl01,
+                                    message=f"HL01 should be {state.hl_count}"))
+        stack = state.stack
+        frame = stack[-1]
+        frame.hl = hl01
+        parent = ""
+        for f in reversed(stack[:-1]):
+            if f.hl:
+                parent = f.hl
+                break
+        if hl02 != parent:
+            expected = parent or "empty"
+            out.append(ElementError(2, "I12", "HL02", value=hl02,
+                                    message=f"HL02 should name the parent HL ({expected})"))
+        self._settle_hl04(state, parent)
+        state.pending_hl = (hl01, hl04, state.position, frame.loop.id)
+        return out
+
+    def _settle_hl04(self, state: _WalkState, new_parent: str | None) -> None:
+        """The previous HL's HL04 against what followed it (a child HL or not)."""
+        if state.pending_hl is None:
+            return
+        hl01, hl04, position, loop_id = state.pending_hl
+        state.pending_hl = None
+        had_child = new_parent is not None and new_parent == hl01
+        if hl04 in ("0", "1") and (hl04 == "1") != had_child:
+            word = "a child HL follows" if had_child else "no child HL follows"
+            self._merge(state.report, SegmentError("HL", position, loop_id, "8", [
+                ElementError(4, "I12", "HL04", value=hl04, message=f"HL04 is {hl04} but {word}")
+            ]))
+
+    def _close(self, state: _WalkState, report: SetReport, parts: list[str]) -> None:
+        state.finished = True
+        self._settle_hl04(state, None)
+        # Required loops and segments after the last one seen, up to SE, were matched above.
+        se01 = parts[1] if len(parts) > 1 else ""
+        se02 = parts[2] if len(parts) > 2 else ""
+        report.segment_count = state.position
+        if se01 != str(state.position):
+            report.codes.append("4")
+        if se02 != report.st02:
+            report.codes.append("3")
+
+    def _missing(self, item: SegmentDef | LoopDef, state: _WalkState, errors: list[SegmentError]
+                 ) -> None:
+        seg = item if isinstance(item, SegmentDef) else item.trigger
+        loop_id = item.loop.id if isinstance(item, SegmentDef) else item.id
+        errors.append(SegmentError(seg.tag, state.position, loop_id, "3",
+                                   message=f"Required {'segment' if item is seg else 'loop'} "
+                                           f"{seg.tag} ({seg.name}) missing in loop {loop_id}"))
+
+    def _unexpected(self, raw: str, tag: str, state: _WalkState) -> SegmentError:
+        loop_id = state.current.loop.id
+        if not _TAG.fullmatch(tag):
+            return SegmentError(tag[:3], state.position, loop_id, "1")
+        if tag not in self.guide.tags:
+            return SegmentError(tag, state.position, loop_id, "2"
+                                if tag in _KNOWN_ELSEWHERE else "1")
+        return SegmentError(tag, state.position, loop_id, "7",
+                            message=f"Segment {tag} not in proper sequence after "
+                                    f"{state.current.tag} in loop {loop_id}")
+
+
+# Segment tags of the X12 005010 standard used by the HIPAA guides, for telling an unrecognised
+# segment (IK304 1) from one that exists but is not expected here (IK304 2).
+_KNOWN_ELSEWHERE = frozenset(
+    "AAA ACT AK1 AK2 AK9 AMT BHT BPR CAS CL1 CLM CLP CN1 CR1 CR2 CR3 CR4 CR5 CR6 CR7 CR8 CRC CTP "
+    "CTX CUR DMG DSB DTM DTP EB EQ FRM GE GS HCP HCR HD HI HL HLH HSD III IEA IK3 IK4 IK5 INS "
+    "ISA K3 LE LIN LQ LS LUI LX MEA MIA MOA MPI N1 N2 N3 N4 NM1 NTE OI PAT PER PLB PRV PS1 PWK "
+    "QTY RDM REF SBR SE SE SV1 SV2 SV3 SV4 SV5 SV6 SV7 SVC SVD ST STC TA1 TOO TRN TS2 TS3 UM "
+    "UR".split()
+)
+
+
+class _WalkState:
+    """Where the walk of one transaction set is, across batches."""
+
+    __slots__ = ("stack", "current", "position", "build", "root", "hl_count", "pending_hl",
+                 "report", "finished")
+
+    def __init__(self, guide: Guide, report: SetReport, build: bool) -> None:
+        self.build = build
+        self.root = Loop(guide.body) if build else None
+        self.stack = [_Frame(guide.body, self.root)]
+        st = guide.body.children[0]
+        assert isinstance(st, SegmentDef)
+        # The walk starts before ST: the first step matches ST itself.
+        self.current = st
+        self.stack[0].count = 0
+        self.position = 0
+        self.hl_count = 0
+        self.pending_hl: tuple[str, str, int, str] | None = None
+        self.report = report
+        self.finished = False
+
+
+def start(guide: Guide, report: SetReport, build: bool) -> _WalkState:
+    return _WalkState(guide, report, build)
+
+
+def end_without_trailer(walker: SetWalker, state: _WalkState, report: SetReport) -> None:
+    """The set ended (next ST/GE/IEA, or end of file) before its SE."""
+    walker._settle_hl04(state, None)
+    report.segment_count = state.position
+    if "2" not in report.codes:
+        report.codes.append("2")
+    state.finished = True
+
+
+__all__ += ["start", "end_without_trailer", "ElementDef"]
