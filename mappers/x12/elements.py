@@ -8,16 +8,14 @@ C conditional, L list conditional) and external code lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import ElementError
 from mappers.x12.patterns import DATE6, DATE8, TIME
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
-__all__ = ["check_elements", "check_syntax", "check_external_codes", "syntax_screen"]
+__all__ = ["check_elements", "check_syntax", "parse_syntax"]
 
 _DATE8 = re.compile(DATE8)
 _DATE6 = re.compile(DATE6)
@@ -56,6 +54,10 @@ def _check_value(e: ElementDef, value: str, d: Delimiters) -> str | None:
         return "4"
     if length > e.max:
         return "5"
+    if e.external and e.codes is None:
+        listed = code_set(e.external)
+        if listed is not None and value not in listed:
+            return "7"
     if kind == "ID" and e.codes is not None and value not in e.codes:
         return "7"
     if kind == "AN" and not value.strip(" "):
@@ -127,46 +129,9 @@ def check_elements(seg: SegmentDef, parts: list[str], d: Delimiters) -> list[Ele
 
 
 @cache
-def _parse_syntax(note: str) -> tuple[str, tuple[int, ...]]:
+def parse_syntax(note: str) -> tuple[str, tuple[int, ...]]:
     kind, digits = note[0], note[1:]
     return kind, tuple(int(digits[i : i + 2]) for i in range(0, len(digits), 2))
-
-
-def syntax_screen(seg: SegmentDef) -> Callable[[list[str]], bool] | None:
-    """A compiled test that is true when any syntax note of ``seg`` is violated.
-
-    Valid segments only pay for this test; ``check_syntax`` names the violation afterwards.
-    """
-    if not seg.syntax:
-        return None
-    top = 0
-    terms = []
-    for note in seg.syntax:
-        kind, refs = _parse_syntax(note)
-        top = max(top, *refs)
-        v = [f"p[{i}]" for i in refs]
-        if kind == "P":
-            terms.append(f"(({' or '.join(v)}) and not ({' and '.join(v)}))")
-        elif kind == "R":
-            terms.append(f"not ({' or '.join(v)})")
-        elif kind == "E":
-            terms.append(f"({' + '.join(f'bool({x})' for x in v)} > 1)")
-        elif kind == "C":
-            terms.append(f"({v[0]} and not ({' and '.join(v[1:])}))")
-        elif kind == "L":
-            terms.append(f"({v[0]} and not ({' or '.join(v[1:])}))")
-    if not terms:
-        return None
-    size = top + 1
-    source = (
-        f"def screen(parts):\n"
-        f"    p = parts if len(parts) >= {size} else parts + [''] * ({size} - len(parts))\n"
-        f"    return bool({' or '.join(terms)})\n"
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<syntax {seg.tag}>", "exec"), namespace)  # noqa: S102 - own source
-    screen: Callable[[list[str]], bool] = namespace["screen"]
-    return screen
 
 
 def check_syntax(seg: SegmentDef, parts: list[str]) -> list[ElementError]:
@@ -178,7 +143,7 @@ def check_syntax(seg: SegmentDef, parts: list[str]) -> list[ElementError]:
         return i < len(parts) and parts[i] != ""
 
     for note in seg.syntax:
-        kind, refs = _parse_syntax(note)
+        kind, refs = parse_syntax(note)
         have = [present(i) for i in refs]
         if kind == "P" and any(have) and not all(have):
             missing = refs[have.index(False)]
@@ -192,40 +157,4 @@ def check_syntax(seg: SegmentDef, parts: list[str]) -> list[ElementError]:
             out.append(ElementError(missing, "2", message=f"Conditional element ({note})"))
         elif kind == "L" and have[0] and not any(have[1:]):
             out.append(ElementError(refs[1], "2", message=f"List conditional ({note})"))
-    return out
-
-
-def external_elements(seg: SegmentDef) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """(position, component, codes) of the elements checked against an external code list."""
-    found: list[tuple[int, int, frozenset[str]]] = []
-    for item in seg.elements:
-        subs = item.components if isinstance(item, CompositeDef) else (item,)
-        for e in subs:
-            if e.external and e.codes is None and e.usage != "N":
-                codes = code_set(e.external)
-                if codes:
-                    comp = e.position if isinstance(item, CompositeDef) else 0
-                    found.append((item.position, comp, codes))
-    return tuple(found)
-
-
-def check_external_codes(
-    seg: SegmentDef,
-    checks: tuple[tuple[int, int, frozenset[str]], ...],
-    parts: list[str],
-    d: Delimiters,
-) -> list[ElementError]:
-    out: list[ElementError] = []
-    for position, comp, codes in checks:
-        if position >= len(parts) or parts[position] == "":
-            continue
-        item = seg.elements[position - 1]
-        for n, value in enumerate(parts[position].split(d.repetition), 1):
-            if comp:
-                pieces = value.split(d.component)
-                value = pieces[comp - 1] if comp <= len(pieces) else ""
-            if value and value not in codes:
-                out.append(ElementError(position, "7", item.ref, component=comp,
-                                        repetition=n if item.repeat > 1 else 0,
-                                        value=value[:99]))
     return out

@@ -10,9 +10,10 @@ error (``elements.py``); valid files never pay for it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mappers.x12.delimiters import Delimiters
-from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef
+from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
 __all__ = ["DATE8", "TIME", "segment_pattern"]
 
@@ -29,9 +30,35 @@ DATE6 = rf"(?:\d\d(?:{_DAY_31}|{_DAY_30}|{_DAY_FEB}|0229))"
 TIME = r"(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d\d{0,2})?"
 
 
+def _trie(values: list[str]) -> str:
+    """An alternation factored by leading character, so the engine tries one branch per
+    character instead of every code (code lists run to hundreds of values)."""
+    if len(values) == 1:
+        return re.escape(values[0])
+    ends = "" in values
+    heads: dict[str, list[str]] = {}
+    for v in values:
+        if v:
+            heads.setdefault(v[0], []).append(v[1:])
+    branches = []
+    singles = [h for h, rest in heads.items() if rest == [""]]
+    if len(singles) > 1:
+        branches.append("[" + "".join(re.escape(h) for h in sorted(singles)) + "]")
+    else:
+        singles = []
+    for h in sorted(heads):
+        if h in singles:
+            continue
+        rest = heads[h]
+        branches.append(re.escape(h) + (_trie(rest) if rest != [""] else ""))
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
 def _codes(values: frozenset[str]) -> str:
-    ordered = sorted(values, key=lambda v: (-len(v), v))
-    return "(?:" + "|".join(re.escape(v) for v in ordered) + ")"
+    # Longer codes first within each branch: "1" and "12" both allowed means "12" must be tried
+    # before the element boundary decides; the trie keeps "1" as an optional end instead.
+    return "(?:" + _trie(sorted(values)) + ")"
 
 
 def element_value(e: ElementDef, free: str, boundary: str) -> str:
@@ -42,6 +69,8 @@ def element_value(e: ElementDef, free: str, boundary: str) -> str:
         return f"(?:{e.pattern})"
     lo, hi = e.min, e.max
     kind = e.type
+    if e.external and not e.codes and (listed := code_set(e.external)) is not None:
+        return _codes(listed)
     if kind == "ID":
         return _codes(e.codes) if e.codes else f"{free}{{{lo},{hi}}}"
     if kind == "DT":
@@ -86,6 +115,7 @@ def _composite(c: CompositeDef, free: str, boundary: str, comp: str) -> str:
     return first_value + _sequence(parts[1:], comp)
 
 
+@lru_cache(maxsize=4096)
 def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
     """The full-match pattern of ``seg`` under the interchange's delimiters."""
     delims = re.escape(d.element + d.component + d.repetition + d.segment)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mappers.x12.errors import ElementError
 from mappers.x12.patterns import DATE8, TIME
@@ -62,6 +63,7 @@ def check_zip9(parts: list[str]) -> ElementError | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def npi_is_valid(npi: str) -> bool:
     """Luhn check digit over the card-issuer prefix 80840 and the first nine digits."""
     if len(npi) != 10 or not npi.isdigit():

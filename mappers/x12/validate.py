@@ -19,7 +19,7 @@ from mappers.x12.patterns import DATE6, DATE8, TIME
 from mappers.x12.reader import Batch, Source, read_batches
 from mappers.x12.schema import Guide
 from mappers.x12.tree import TransactionSet
-from mappers.x12.walker import SetWalker, end_without_trailer, start
+from mappers.x12.walker import SetWalker, end_without_trailer, start, walker_for
 
 __all__ = ["parse", "validate", "validate_bytes"]
 
@@ -87,7 +87,6 @@ class _SetInProgress:
 class _Engine:
     build: bool
     report: Report = field(default_factory=Report)
-    walkers: dict[tuple[str, Delimiters], SetWalker] = field(default_factory=dict)
     interchange: InterchangeReport | None = None
     group: GroupReport | None = None
     current: _SetInProgress | None = None
@@ -96,13 +95,6 @@ class _Engine:
     seen_st02: set[str] = field(default_factory=set)
     pending: list[str] = field(default_factory=list)
     finished_sets: list[tuple[TransactionSet, SetReport]] = field(default_factory=list)
-
-    def walker(self, guide: Guide, d: Delimiters) -> SetWalker:
-        key = (guide.id + guide.name, d)
-        w = self.walkers.get(key)
-        if w is None:
-            w = self.walkers[key] = SetWalker(guide, d)
-        return w
 
     def feed(self, batch: Batch) -> None:
         d = batch.delimiters
@@ -233,7 +225,7 @@ class _Engine:
         report.guide = guide.id
         if g.functional_id and guide.functional_group != g.functional_id:
             report.codes.append("1")
-        walker = self.walker(guide, d)
+        walker = walker_for(guide, d)
         self.current = _SetInProgress(report, walker, start(guide, report, self.build), guide)
         return True
 

@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from mappers.x12.delimiters import Delimiters
-from mappers.x12.elements import (
-    check_elements,
-    check_external_codes,
-    check_syntax,
-    external_elements,
-    syntax_screen,
-)
+from mappers.x12.elements import check_elements, check_syntax
 from mappers.x12.errors import ElementError, SegmentError, SetReport
 from mappers.x12.patterns import segment_pattern
 from mappers.x12.rules import check_dtp, check_zip9, npi_is_valid
 from mappers.x12.schema import ElementDef, Guide, LoopDef, SegmentDef
+from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
 
-__all__ = ["SetWalker", "STOP_TAGS"]
+__all__ = ["SetWalker", "STOP_TAGS", "walker_for"]
 
 # Envelope segments that end a transaction set even when its SE is missing.
 STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
@@ -46,18 +42,10 @@ class _Step:
     """Later definitions the same tag and qualifier also fit (837P 2400 PWK*CT is both "line
     supplemental information" and the DME certificate indicator): tried when this one's pattern
     fails."""
-
-
-@dataclass(slots=True)
-class _Checks:
-    """What a segment needs beyond its pattern."""
-
-    syntax: Callable[[list[str]], bool] | None
-    external: tuple[tuple[int, int, frozenset[str]], ...]
-    zip9: bool
-    dtp: bool
-    npi: bool
-    hl: bool
+    pattern: re.Pattern[str] | None = None
+    screen: Screen | None = None
+    simple: bool = False
+    """No loop closes or opens and nothing required was skipped."""
 
 
 def _matches(seg: SegmentDef, tag: str, key: str | None) -> bool:
@@ -106,6 +94,13 @@ def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def walker_for(guide: Guide, d: Delimiters) -> SetWalker:
+    """One walker per guide and delimiters per process: its compiled patterns and step cache
+    are reused by every file."""
+    return SetWalker(guide, d)
+
+
 class _Frame:
     __slots__ = ("loop", "pos", "count", "node", "hl")
 
@@ -123,20 +118,18 @@ class SetWalker:
     def __init__(self, guide: Guide, d: Delimiters) -> None:
         self.guide = guide
         self.d = d
-        self.patterns = [segment_pattern(s, d) for s in guide.segments]
-        self.checks: list[_Checks | None] = [self._checks(s) for s in guide.segments]
-        self.steps: dict[tuple[int, str, str | None], _Step | None] = {}
+        self.steps: dict[tuple[SegmentDef, str, str | None], _Step | None] = {}
 
-    @staticmethod
-    def _checks(s: SegmentDef) -> _Checks | None:
-        external = external_elements(s)
-        zip9 = "zip9" in s.rules
-        dtp = s.tag == "DTP" and len(s.elements) >= 3
-        npi = s.tag == "NM1" and len(s.elements) >= 9
-        hl = s.tag == "HL"
-        if not (s.syntax or external or zip9 or dtp or npi or hl):
-            return None
-        return _Checks(syntax_screen(s), external, zip9, dtp, npi, hl)
+    def _bind(self, step: _Step) -> _Step:
+        """Attach the target's compiled pattern and screen (compiled on first use)."""
+        target = step.target
+        return replace(
+            step,
+            alternatives=tuple(self._bind(a) for a in step.alternatives),
+            pattern=segment_pattern(target, self.d),
+            screen=segment_screen(target),
+            simple=not (step.pops or step.entered or step.missing),
+        )
 
     def walk(
         self,
@@ -149,26 +142,22 @@ class SetWalker:
         batch ended first (call again with the next batch and the same ``state``)."""
         sep = self.d.element
         comp = self.d.component
-        patterns = self.patterns
-        checks = self.checks
         steps = self.steps
         key_positions = self.guide.key_positions
         stack = state.stack
         build = state.build
         errors = report.errors
+        current = state.current
+        position = state.position
+        frame = stack[-1]
         n = len(segs)
         i = start
         while i < n:
             raw = segs[i]
             i += 1
-            state.position += 1
+            position += 1
             cut = raw.find(sep)
             tag = raw[:cut] if cut >= 0 else raw
-            if tag in STOP_TAGS and state.position > 1:
-                state.position -= 1
-                report.codes.append("2")
-                state.finished = True
-                return i - 1
             parts: list[str] | None = None
             kp = key_positions.get(tag)
             key: str | None = None
@@ -178,102 +167,134 @@ class SetWalker:
                     key = parts[kp[0]]
                     if kp[1]:
                         key = key.split(comp)[0]
-            cache_key = (state.current.uid, tag, key)
             try:
-                step = steps[cache_key]
+                step = steps[current, tag, key]
             except KeyError:
-                step = _resolve(state.current, tag, key)
+                found = _resolve(current, tag, key)
+                step = self._bind(found) if found is not None else None
                 if len(steps) < 100_000:
-                    steps[cache_key] = step
+                    steps[current, tag, key] = step
             if step is None:
+                if tag in STOP_TAGS:  # the set ended without its SE
+                    report.codes.append("2")
+                    state.finished = True
+                    state.position = position - 1
+                    state.current = current
+                    return i - 1
+                state.position = position
                 errors.append(self._unexpected(raw, tag, state))
                 continue
-            matched = patterns[step.target.uid].fullmatch(raw) is not None
+            matched = step.pattern.fullmatch(raw) is not None  # type: ignore[union-attr]
             if not matched and step.alternatives:
                 for alt in step.alternatives:
-                    if patterns[alt.target.uid].fullmatch(raw) is not None:
+                    if alt.pattern.fullmatch(raw) is not None:  # type: ignore[union-attr]
                         step, matched = alt, True
                         break
             target = step.target
-            if step.missing:
-                for item in step.missing:
-                    self._missing(item, state, errors)
-            for _ in range(step.pops):
-                stack.pop()
-            frame = stack[-1]
-            if step.entered:
-                for loop in step.entered:
-                    if frame.pos == loop.index:
-                        frame.count += 1
-                        if frame.count > loop.repeat:
-                            errors.append(SegmentError(tag, state.position, loop.id, "4"))
-                    else:
-                        frame.pos = loop.index
-                        frame.count = 1
-                    node = None
-                    if build:
-                        node = Loop(loop)
-                        parent_node = frame.node
-                        assert parent_node is not None
-                        parent_node.children.append(node)
-                    frame = _Frame(loop, node)
-                    stack.append(frame)
-            elif frame.pos == target.index:
-                frame.count += 1
-                if frame.count > target.max_use:
-                    errors.append(SegmentError(tag, state.position, target.loop.id, "5"))
+            if step.simple:
+                if frame.pos == target.index:
+                    frame.count += 1
+                    if frame.count > target.max_use:
+                        errors.append(SegmentError(tag, position, target.loop.id, "5"))
+                else:
+                    frame.pos = target.index
+                    frame.count = 1
             else:
-                frame.pos = target.index
-                frame.count = 1
-            state.current = target
-            if target.usage == "N":
-                errors.append(SegmentError(tag, state.position, target.loop.id, "I4"))
+                state.position = position
+                frame = self._move(step, state, errors, tag)
+            current = target
             if not matched:
                 if parts is None:
                     parts = raw.split(sep)
-                found = check_elements(target, parts, self.d)
-                if not found:
-                    found = [ElementError(0, "6", message="Segment does not match its definition")]
-                errors.append(SegmentError(tag, state.position, target.loop.id, "8", found))
-            extra = checks[target.uid]
-            if extra is not None:
+                self._element_errors(target, parts, position, errors)
+            screen = step.screen
+            if screen is not None:
                 if parts is None:
                     parts = raw.split(sep)
-                self._extra(target, extra, parts, state, report)
+                if screen(parts):
+                    state.position = position
+                    self._extra(target, parts, state, report)
             if build:
-                if parts is None:
-                    parts = raw.split(sep)
                 node = frame.node
                 assert node is not None
-                node.children.append(Segment(parts, target))
+                node.children.append(Segment(parts or raw.split(sep), target))
             if tag == "SE":
+                state.position = position
+                state.current = current
                 self._close(state, report, parts or raw.split(sep))
                 return i
+        state.position = position
+        state.current = current
         return None
 
-    def _extra(
-        self, target: SegmentDef, c: _Checks, parts: list[str], state: _WalkState,
-        report: SetReport,
+    def _move(self, step: _Step, state: _WalkState, errors: list[SegmentError], tag: str
+              ) -> _Frame:
+        """Close and open loops for a step that leaves the current loop or skips ahead."""
+        stack = state.stack
+        target = step.target
+        for item in step.missing:
+            self._missing(item, state, errors)
+        for _ in range(step.pops):
+            stack.pop()
+        frame = stack[-1]
+        if step.entered:
+            for loop in step.entered:
+                if frame.pos == loop.index:
+                    frame.count += 1
+                    if frame.count > loop.repeat:
+                        errors.append(SegmentError(tag, state.position, loop.id, "4"))
+                else:
+                    frame.pos = loop.index
+                    frame.count = 1
+                node = None
+                if state.build:
+                    node = Loop(loop)
+                    parent_node = frame.node
+                    assert parent_node is not None
+                    parent_node.children.append(node)
+                frame = _Frame(loop, node)
+                stack.append(frame)
+        elif frame.pos == target.index:
+            frame.count += 1
+            if frame.count > target.max_use:
+                errors.append(SegmentError(tag, state.position, target.loop.id, "5"))
+        else:
+            frame.pos = target.index
+            frame.count = 1
+        if target.usage == "N":
+            errors.append(SegmentError(tag, state.position, target.loop.id, "I4"))
+        return frame
+
+    def _element_errors(
+        self, target: SegmentDef, parts: list[str], position: int, errors: list[SegmentError]
     ) -> None:
+        found = check_elements(target, parts, self.d)
+        if not found:
+            found = [ElementError(0, "6", message="Segment does not match its definition")]
+        errors.append(SegmentError(target.tag, position, target.loop.id, "8", found))
+
+    def _extra(
+        self, target: SegmentDef, parts: list[str], state: _WalkState, report: SetReport
+    ) -> None:
+        """Name what the screen flagged: syntax notes, code lists, guide rules, HL links."""
         found: list[ElementError] = []
-        if c.syntax is not None and c.syntax(parts):
+        if target.syntax:
             found.extend(check_syntax(target, parts))
-        if c.external:
-            found.extend(check_external_codes(target, c.external, parts, self.d))
-        if c.zip9:
+        if "zip9" in target.rules:
             z = check_zip9(parts)
             if z is not None:
                 found.append(z)
-        if c.dtp:
+        if target.tag == "DTP":
             e = check_dtp(parts)
             if e is not None:
                 found.append(e)
-        if c.hl:
+        if target.tag == "HL":
             found.extend(self._check_hl(parts, state))
         if found:
             self._merge(report, SegmentError(target.tag, state.position, target.loop.id, "8",
                                              found))
-        if c.npi and len(parts) > 9 and parts[8] == "XX" and not npi_is_valid(parts[9]):
+        if target.tag == "NM1" and len(parts) > 9 and parts[8] == "XX" \
+                and not npi_is_valid(parts[9]):
             report.warnings.append(SegmentError(
                 target.tag, state.position, target.loop.id, "8",
                 [ElementError(9, "I12", "NM109", value=parts[9][:99],

@@ -1,0 +1,73 @@
+"""One compiled yes/no test per segment definition for the rules a pattern cannot express.
+
+The test is true when the segment may break a syntax note, a guide rule
+(ZIP+4, DTP format, NPI check digit) or is an HL (whose parent links are checked by the walker);
+only then does the walker run the checks that name the problem. Valid segments pay one call.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from collections.abc import Callable
+from typing import Any
+
+from mappers.x12.elements import parse_syntax
+from mappers.x12.rules import check_dtp, npi_is_valid
+from mappers.x12.schema import SegmentDef
+
+__all__ = ["Screen", "segment_screen"]
+
+Screen = Callable[[list[str]], bool]
+
+_ZIP9 = re.compile(r"\d{9}").fullmatch
+
+
+def _dtp_bad(parts: list[str]) -> bool:
+    return check_dtp(parts) is not None
+
+
+@lru_cache(maxsize=4096)
+def segment_screen(seg: SegmentDef) -> Screen | None:
+    """The compiled test of ``seg``, or None when nothing beyond its pattern applies."""
+    top = 0
+    terms: list[str] = []
+    namespace: dict[str, Any] = {
+        "_dtp": _dtp_bad, "_npi": npi_is_valid, "_zip9": _ZIP9,
+    }
+    for note in seg.syntax:
+        kind, refs = parse_syntax(note)
+        top = max(top, *refs)
+        v = [f"p[{i}]" for i in refs]
+        if kind == "P":
+            terms.append(f"(({' or '.join(v)}) and not ({' and '.join(v)}))")
+        elif kind == "R":
+            terms.append(f"not ({' or '.join(v)})")
+        elif kind == "E":
+            terms.append(f"({' + '.join(f'bool({x})' for x in v)} > 1)")
+        elif kind == "C":
+            terms.append(f"({v[0]} and not ({' and '.join(v[1:])}))")
+        elif kind == "L":
+            terms.append(f"({v[0]} and not ({' or '.join(v[1:])}))")
+    if "zip9" in seg.rules:
+        top = max(top, 4)
+        terms.append("(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
+    if seg.tag == "DTP" and len(seg.elements) >= 3:
+        top = max(top, 3)
+        terms.append("(p[3] and _dtp(p))")
+    if seg.tag == "NM1" and len(seg.elements) >= 9:
+        top = max(top, 9)
+        terms.append("(p[8] == 'XX' and not _npi(p[9]))")
+    if seg.tag == "HL":
+        terms.append("True")
+    if not terms:
+        return None
+    size = top + 1
+    source = (
+        "def screen(parts):\n"
+        f"    p = parts if len(parts) >= {size} else parts + [''] * ({size} - len(parts))\n"
+        f"    return bool({' or '.join(terms)})\n"
+    )
+    exec(compile(source, f"<screen {seg.tag} {seg.loop.id}>", "exec"), namespace)
+    screen: Screen = namespace["screen"]
+    return screen
