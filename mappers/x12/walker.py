@@ -239,7 +239,7 @@ class SetWalker:
         frame = stack[-1]
         if step.entered:
             for loop in step.entered:
-                if frame.pos == loop.index:
+                if frame.pos == loop.index and frame.count:
                     frame.count += 1
                     if frame.count > loop.repeat:
                         errors.append(SegmentError(tag, state.position, loop.id, "4"))
@@ -253,7 +253,9 @@ class SetWalker:
                     assert parent_node is not None
                     parent_node.children.append(node)
                 frame = _Frame(loop, node)
+                frame.count = 0  # nothing of a loop opened with its parent is counted yet
                 stack.append(frame)
+            frame.count = 1  # the loop's first segment
         elif frame.pos == target.index:
             frame.count += 1
             if frame.count > target.max_use:
