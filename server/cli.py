@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from server.cli_x12 import add_x12_commands
+
 __all__ = ["main"]
 
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=_serve)
+    add_x12_commands(commands)
     return parser
 
 

@@ -72,34 +72,35 @@ def _check_simple(
 ) -> None:
     position = composite_pos or e.position
     component = e.position if composite_pos else 0
+    de = e.de
     values = raw.split(d.repetition) if e.repeat > 1 else [raw]
     if len(values) > e.repeat:
-        out.append(ElementError(position, "12", e.ref, component=component, value=raw))
+        out.append(ElementError(position, "12", e.ref, de, component=component, value=raw))
         values = values[: e.repeat]
     for n, value in enumerate(values, 1):
         if value == "":
             if e.usage == "R":
-                out.append(ElementError(position, "1", e.ref, component=component,
+                out.append(ElementError(position, "1", e.ref, de, component=component,
                                         repetition=n if e.repeat > 1 else 0))
             continue
         code = _check_value(e, value, d)
         if code:
-            out.append(ElementError(position, code, e.ref, component=component,
+            out.append(ElementError(position, code, e.ref, de, component=component,
                                     repetition=n if e.repeat > 1 else 0, value=value[:99]))
 
 
 def _check_composite(c: CompositeDef, raw: str, d: Delimiters, out: list[ElementError]) -> None:
     if c.usage == "N":
-        out.append(ElementError(c.position, "I10", c.ref, value=raw[:99]))
+        out.append(ElementError(c.position, "I10", c.ref, c.de, value=raw[:99]))
         return
     for rep, value in enumerate(raw.split(d.repetition) if c.repeat > 1 else [raw], 1):
         if rep > c.repeat:
-            out.append(ElementError(c.position, "12", c.ref, value=raw[:99]))
+            out.append(ElementError(c.position, "12", c.ref, c.de, value=raw[:99]))
             break
         parts = value.split(d.component)
         if len(parts) > len(c.components) or (parts and parts[-1] == "" and len(parts) > 1):
             code = "13" if len(parts) > len(c.components) else "6"
-            out.append(ElementError(c.position, code, c.ref, value=value[:99]))
+            out.append(ElementError(c.position, code, c.ref, c.de, value=value[:99]))
             parts = parts[: len(c.components)]
         for comp, part in zip(c.components, parts + [""] * (len(c.components) - len(parts)),
                               strict=True):
@@ -120,7 +121,7 @@ def check_elements(seg: SegmentDef, parts: list[str], d: Delimiters) -> list[Ele
         if isinstance(item, CompositeDef):
             if value == "":
                 if item.usage == "R":
-                    out.append(ElementError(item.position, "1", item.ref))
+                    out.append(ElementError(item.position, "1", item.ref, item.de))
                 continue
             _check_composite(item, value, d, out)
         else:

@@ -60,7 +60,7 @@ def chunks_of(source: Source, size: int = CHUNK) -> Iterator[str]:
         return
     if isinstance(source, io.IOBase) or hasattr(source, "read"):
         while True:
-            block = source.read(size)  # type: ignore[union-attr]
+            block = source.read(size)
             if not block:
                 break
             yield decoder.decode(block) if isinstance(block, bytes) else block

@@ -58,7 +58,7 @@ def check_zip9(parts: list[str]) -> ElementError | None:
         return None
     zip_code = parts[3] if len(parts) > 3 else ""
     if zip_code and not _ZIP9.fullmatch(zip_code):
-        return ElementError(3, "I12", "N403", value=zip_code,
+        return ElementError(3, "I12", "N403", "116", value=zip_code,
                             message="ZIP code must have nine digits (ZIP+4) here")
     return None
 

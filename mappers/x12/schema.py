@@ -36,6 +36,8 @@ class ElementDef:
     name: str
     usage: str
     type: str
+    de: str
+    """The X12 data element number (IK402)."""
     min: int
     max: int
     codes: frozenset[str] | None
@@ -52,6 +54,7 @@ class CompositeDef:
     ref: str
     name: str
     usage: str
+    de: str
     components: tuple[ElementDef, ...]
     repeat: int
     position: int
@@ -138,6 +141,7 @@ def _element(raw: dict[str, Any], position: int, ref: str) -> ElementDef:
         name=raw.get("name") or "",
         usage=raw.get("usage") or "S",
         type=raw.get("type") or "AN",
+        de=str(raw.get("de") or ""),
         min=int(raw.get("min", 1)),
         max=int(raw.get("max", 80)),
         codes=frozenset(codes) if codes else None,
@@ -156,6 +160,7 @@ def _item(raw: dict[str, Any], tag: str, position: int) -> ElementDef | Composit
             ref=ref,
             name=raw.get("name") or "",
             usage=raw.get("usage") or "S",
+            de=str(raw.get("de") or ""),
             components=tuple(
                 _element(c, i, f"{ref}-{i}") for i, c in enumerate(raw["components"], 1)
             ),

@@ -8,8 +8,8 @@ only then does the walker run the checks that name the problem. Valid segments p
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from mappers.x12.elements import parse_syntax

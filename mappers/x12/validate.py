@@ -324,11 +324,8 @@ def _run(
 
 def validate(source: Source) -> Report:
     """Check a whole file (bytes, text, path or binary stream) without keeping its segments."""
-    engine = None
-    for engine, _ in _run(source, build=False):
-        pass
-    assert engine is not None
-    return engine.report
+    reports = [engine.report for engine, _ in _run(source, build=False)]
+    return reports[-1]
 
 
 def validate_bytes(data: bytes) -> Report:
@@ -338,11 +335,11 @@ def validate_bytes(data: bytes) -> Report:
 def parse(source: Source) -> tuple[list[TransactionSet], Report]:
     """Every transaction set as a loop tree, plus the validation report."""
     sets: list[TransactionSet] = []
-    engine = None
+    report = Report()
     for engine, done in _run(source, build=True):
         sets.extend(ts for ts, _ in done)
-    assert engine is not None
-    return sets, engine.report
+        report = engine.report
+    return sets, report
 
 
 def iter_transaction_sets(source: Source) -> Iterator[tuple[TransactionSet, SetReport]]:

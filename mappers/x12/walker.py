@@ -12,7 +12,6 @@ segments that fail their pattern.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -21,7 +20,7 @@ from mappers.x12.elements import check_elements, check_syntax
 from mappers.x12.errors import ElementError, SegmentError, SetReport
 from mappers.x12.patterns import segment_pattern
 from mappers.x12.rules import check_dtp, check_zip9, npi_is_valid
-from mappers.x12.schema import ElementDef, Guide, LoopDef, SegmentDef
+from mappers.x12.schema import CompositeDef, ElementDef, Guide, LoopDef, SegmentDef
 from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
 
@@ -270,7 +269,7 @@ class SetWalker:
     def _element_errors(
         self, target: SegmentDef, parts: list[str], position: int, errors: list[SegmentError]
     ) -> None:
-        found = check_elements(target, parts, self.d)
+        found = self._name(target, check_elements(target, parts, self.d))
         if not found:
             found = [ElementError(0, "6", message="Segment does not match its definition")]
         errors.append(SegmentError(target.tag, position, target.loop.id, "8", found))
@@ -294,15 +293,29 @@ class SetWalker:
             found.extend(self._check_hl(parts, state))
         if found:
             self._merge(report, SegmentError(target.tag, state.position, target.loop.id, "8",
-                                             found))
+                                             self._name(target, found)))
         if target.tag == "NM1" and len(parts) > 9 and parts[8] == "XX" \
                 and not npi_is_valid(parts[9]):
             report.warnings.append(SegmentError(
                 target.tag, state.position, target.loop.id, "8",
-                [ElementError(9, "I12", "NM109", value=parts[9][:99],
+                [ElementError(9, "I12", "NM109", "67", value=parts[9][:99],
                               message="NPI check digit does not verify")],
                 warning=True,
             ))
+
+    @staticmethod
+    def _name(target: SegmentDef, found: list[ElementError]) -> list[ElementError]:
+        """Fill in element references and data element numbers from the definition."""
+        for e in found:
+            if 0 < e.position <= len(target.elements) and not e.data_element:
+                item = target.elements[e.position - 1]
+                if e.component and isinstance(item, CompositeDef) \
+                        and e.component <= len(item.components):
+                    sub = item.components[e.component - 1]
+                    e.ref, e.data_element = e.ref or sub.ref, sub.de
+                else:
+                    e.ref, e.data_element = e.ref or item.ref, item.de
+        return found
 
     @staticmethod
     def _merge(report: SetReport, error: SegmentError) -> None:
@@ -320,7 +333,7 @@ class SetWalker:
         hl04 = parts[4] if len(parts) > 4 else ""
         state.hl_count += 1
         if hl01 != str(state.hl_count):
-            out.append(ElementError(1, "I12", "HL01", value=hl01,
+            out.append(ElementError(1, "I12", "HL01", "628", value=hl01,
                                     message=f"HL01 should be {state.hl_count}"))
         stack = state.stack
         frame = stack[-1]
@@ -332,7 +345,7 @@ class SetWalker:
                 break
         if hl02 != parent:
             expected = parent or "empty"
-            out.append(ElementError(2, "I12", "HL02", value=hl02,
+            out.append(ElementError(2, "I12", "HL02", "734", value=hl02,
                                     message=f"HL02 should name the parent HL ({expected})"))
         self._settle_hl04(state, parent)
         state.pending_hl = (hl01, hl04, state.position, frame.loop.id)
@@ -348,7 +361,8 @@ class SetWalker:
         if hl04 in ("0", "1") and (hl04 == "1") != had_child:
             word = "a child HL follows" if had_child else "no child HL follows"
             self._merge(state.report, SegmentError("HL", position, loop_id, "8", [
-                ElementError(4, "I12", "HL04", value=hl04, message=f"HL04 is {hl04} but {word}")
+                ElementError(4, "I12", "HL04", "736", value=hl04,
+                             message=f"HL04 is {hl04} but {word}")
             ]))
 
     def _close(self, state: _WalkState, report: SetReport, parts: list[str]) -> None:

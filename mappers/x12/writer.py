@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import count
 from typing import Protocol
 
-from mappers.x12.delimiters import Delimiters
+from mappers.x12.delimiters import DEFAULT, Delimiters
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
 __all__ = [
@@ -115,7 +115,7 @@ def write_interchange(
     sets: Sequence[TransactionSet | Loop],
     env: Envelope,
     numbers: ControlNumbers,
-    d: Delimiters = Delimiters(),
+    d: Delimiters = DEFAULT,
     line_break: str = "\n",
 ) -> str:
     """One interchange with one functional group holding ``sets``, freshly numbered."""

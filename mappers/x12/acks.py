@@ -1,0 +1,135 @@
+"""The 999 implementation acknowledgment (005010X231A1) and TA1 interchange acknowledgment for
+an inbound file, built from its validation report.
+
+999 layout (X231A1 section 2): ST*999, AK1 (the group acknowledged: GS01, GS06, GS08), per
+transaction set AK2 (ST01, ST02, ST03) with 2110 IK3 (segment, position, loop, code) and 2110
+IK4 (element position as C030, data element number, code, copy of the bad value), IK5 (set
+verdict and codes), AK9 (group verdict, sets included / received / accepted, codes), SE.
+TA1 (X12.5): TA101 the ISA13 acknowledged, TA102/TA103 its ISA09/ISA10, TA104 A/E/R, TA105 the
+note code. A TA1 travels alone in its own interchange (IEA01 = 0).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mappers.x12.delimiters import DEFAULT, Delimiters
+from mappers.x12.errors import GroupReport, InterchangeReport, Report, SegmentError
+from mappers.x12.writer import ControlNumbers, format_segment
+
+__all__ = ["ack_999", "ack_ta1", "acknowledgments"]
+
+MAX_IK3_PER_SET = 200
+
+
+def _clean(value: str, d: Delimiters) -> str:
+    """IK404 copies the bad value; delimiters inside it would break the 999."""
+    bad = {d.element, d.component, d.repetition, d.segment, "\r", "\n"}
+    return "".join(ch for ch in value if ch not in bad)[:99]
+
+
+def _isa(isa: list[str], d: Delimiters, control: int, when: datetime) -> list[str]:
+    """An ISA answering ``isa``: sender and receiver swapped."""
+    return [
+        "ISA", "00", " " * 10, "00", " " * 10,
+        isa[7] if len(isa) > 7 else "ZZ", (isa[8] if len(isa) > 8 else "").ljust(15)[:15],
+        isa[5] if len(isa) > 5 else "ZZ", (isa[6] if len(isa) > 6 else "").ljust(15)[:15],
+        when.strftime("%y%m%d"), when.strftime("%H%M"), d.repetition, "00501",
+        f"{control:09d}", "0", isa[15] if len(isa) > 15 and isa[15] in ("P", "T") else "T",
+        d.component,
+    ]
+
+
+def _ik3(e: SegmentError, d: Delimiters) -> list[list[str]]:
+    # IK303 names LS/LE-bounded loops only (X231A1 IK303 note); the guide's loop ids (2010AA)
+    # do not fit its four characters and stay in the JSON report.
+    out = [["IK3", e.tag[:3] or "ZZ", str(max(e.position, 1)), "", e.code]]
+    for el in e.elements:
+        position = str(max(el.position, 1))
+        if el.component or el.repetition:
+            position += d.component + str(el.component or "")
+            if el.repetition:
+                position += d.component + str(el.repetition)
+        ik4 = ["IK4", position, el.data_element, el.code]
+        if el.value is not None and el.code != "1":
+            ik4.append(_clean(el.value, d))
+        out.append(ik4)
+    return out
+
+
+def ack_999(group: GroupReport, d: Delimiters, st02: str = "0001") -> list[list[str]]:
+    """The ST..SE of the 999 for one functional group."""
+    segs: list[list[str]] = [["ST", "999", st02, "005010X231A1"]]
+    segs.append(["AK1", group.functional_id, group.control_number, group.version])
+    for s in group.sets:
+        ak2 = ["AK2", s.st01, s.st02]
+        if s.st03:
+            ak2.append(s.st03)
+        segs.append(ak2)
+        for e in s.errors[:MAX_IK3_PER_SET]:
+            segs.extend(_ik3(e, d))
+        ik5 = ["IK5", s.ack_code]
+        codes = list(s.codes)
+        if s.errors and "5" not in codes:
+            codes.append("5")
+        ik5.extend(codes[:5])
+        segs.append(ik5)
+    received = len(group.sets)
+    ak9 = ["AK9", group.ack_code, str(group.declared_sets if group.declared_sets is not None
+                                      else received), str(received), str(group.accepted_count)]
+    ak9.extend(group.codes[:5])
+    segs.append(ak9)
+    segs.append(["SE", str(len(segs) + 1), st02])
+    return segs
+
+
+def ack_ta1(ic: InterchangeReport) -> list[str]:
+    """The TA1 segment for one interchange."""
+    isa = ic.isa
+    code = ic.note_codes[0] if ic.note_codes else "000"
+    verdict = "A" if not ic.note_codes else ("R" if code in _REJECTING else "E")
+    return ["TA1", ic.control_number or "000000000", isa[9] if len(isa) > 9 else "",
+            isa[10] if len(isa) > 10 else "", verdict, code]
+
+
+# Envelope problems that make the interchange unreadable as a whole.
+_REJECTING = frozenset({"001", "004", "005", "006", "007", "008", "014", "015", "016", "017",
+                        "018", "021", "022", "023", "024", "025", "026", "027", "029"})
+
+
+def acknowledgments(
+    report: Report,
+    numbers: ControlNumbers,
+    d: Delimiters = DEFAULT,
+    when: datetime | None = None,
+    line_break: str = "\n",
+) -> str:
+    """Every acknowledgment the inbound file calls for: per interchange a TA1 when ISA14 asks
+    for one or the envelope has errors, and a 999 per functional group of an interchange that
+    is not rejected outright."""
+    when = when or datetime.now()
+    out: list[list[str]] = []
+    for ic in report.interchanges:
+        if len(ic.isa) < 17:
+            continue
+        rejected = any(c in _REJECTING for c in ic.note_codes)
+        if ic.ack_requested or ic.note_codes:
+            isa13 = numbers.next("ISA")
+            out.append(_isa(ic.isa, d, isa13, when))
+            out.append(ack_ta1(ic))
+            out.append(["IEA", "0", f"{isa13:09d}"])
+        if rejected or not ic.groups:
+            continue
+        isa13 = numbers.next("ISA")
+        out.append(_isa(ic.isa, d, isa13, when))
+        for g in ic.groups:
+            gs06 = numbers.next("GS")
+            gs = g.gs
+            out.append(["GS", "FA", gs[3] if len(gs) > 3 else "", gs[2] if len(gs) > 2 else "",
+                        when.strftime("%Y%m%d"), when.strftime("%H%M"), str(gs06), "X",
+                        "005010X231A1"])
+            out.extend(ack_999(g, d, f"{numbers.next('ST'):04d}"))
+            out.append(["GE", "1", str(gs06)])
+        out.append(["IEA", str(len(ic.groups)), f"{isa13:09d}"])
+    term = d.segment + line_break
+    return "".join(format_segment(s, d) + term for s in out)

@@ -1,0 +1,73 @@
+"""``facade x12 validate`` and ``facade x12 inspect`` (DESIGN.md, "Public interface")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_x12_commands"]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from mappers.x12.acks import acknowledgments
+    from mappers.x12.validate import validate
+    from mappers.x12.writer import CountingControlNumbers
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    report = validate(path)
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sets = [s for ic in report.interchanges for g in ic.groups for s in g.sets]
+        verdict = "valid" if report.valid else "INVALID"
+        print(f"{path}: {verdict} ({len(report.interchanges)} interchange(s), "
+              f"{len(sets)} transaction set(s))")
+        for line in report.errors:
+            print(f"  error: {line}")
+        for s in sets:
+            for w in s.warnings:
+                el = w.elements[0] if w.elements else None
+                detail = f" {el.ref} {el.value!r}: {el.message}" if el else ""
+                print(f"  warning: ST02={s.st02} segment {w.position} {w.tag} "
+                      f"(loop {w.loop}){detail}")
+    if args.ack:
+        Path(args.ack).write_text(acknowledgments(report, CountingControlNumbers()))
+    return 0 if report.valid else 1
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from mappers.x12.validate import iter_transaction_sets
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    sets = []
+    valid = True
+    for ts, report in iter_transaction_sets(path):
+        doc = ts.as_dict()
+        doc["accepted"] = report.accepted
+        valid = valid and report.accepted
+        sets.append(doc)
+    json.dump({"transaction_sets": sets}, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0 if sets and valid else 1
+
+
+def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    x12 = commands.add_parser("x12", help="read, check and acknowledge X12 5010 files")
+    sub = x12.add_subparsers(dest="x12_command", required=True)
+    validate = sub.add_parser("validate", help="check a file against its implementation guide")
+    validate.add_argument("file")
+    validate.add_argument("--json", action="store_true", help="the report as JSON")
+    validate.add_argument("--ack", metavar="OUT", help="write the 999 (and TA1) to OUT")
+    validate.set_defaults(func=_validate)
+    inspect = sub.add_parser("inspect", help="print the loop tree of each transaction set")
+    inspect.add_argument("file")
+    inspect.set_defaults(func=_inspect)
