@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from mappers.x12.elements import parse_syntax
-from mappers.x12.rules import check_dtp, npi_is_valid
+from mappers.x12.rules import DATE_FORMAT_AT, check_dtp, npi_is_valid
 from mappers.x12.schema import SegmentDef
 
 __all__ = ["Screen", "segment_screen"]
@@ -23,8 +23,8 @@ Screen = Callable[[list[str]], bool]
 _ZIP9 = re.compile(r"\d{9}").fullmatch
 
 
-def _dtp_bad(parts: list[str]) -> bool:
-    return check_dtp(parts) is not None
+def _dtp_bad(parts: list[str], at: int) -> bool:
+    return check_dtp(parts, at) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -52,9 +52,10 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
     if "zip9" in seg.rules:
         top = max(top, 4)
         terms.append("(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
-    if seg.tag == "DTP" and len(seg.elements) >= 3:
-        top = max(top, 3)
-        terms.append("(p[3] and _dtp(p))")
+    if seg.tag in DATE_FORMAT_AT and len(seg.elements) > DATE_FORMAT_AT[seg.tag]:
+        at = DATE_FORMAT_AT[seg.tag]
+        top = max(top, at + 1)
+        terms.append(f"(p[{at + 1}] and _dtp(p, {at}))")
     if seg.tag == "NM1" and len(seg.elements) >= 9:
         top = max(top, 9)
         terms.append("(p[8] == 'XX' and not _npi(p[9]))")

@@ -19,7 +19,7 @@ from mappers.x12.delimiters import Delimiters
 from mappers.x12.elements import check_elements, check_syntax
 from mappers.x12.errors import ElementError, SegmentError, SetReport
 from mappers.x12.patterns import segment_pattern
-from mappers.x12.rules import check_dtp, check_zip9, npi_is_valid
+from mappers.x12.rules import DATE_FORMAT_AT, check_dtp, check_zip9, npi_is_valid
 from mappers.x12.schema import CompositeDef, ElementDef, Guide, LoopDef, SegmentDef
 from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
@@ -47,11 +47,16 @@ class _Step:
     """No loop closes or opens and nothing required was skipped."""
 
 
+ANY_KEY = "\x00any"
+"""Match by tag alone: a segment whose qualifier no definition allows is still placed, so the
+bad code is reported as an element error (IK4 7) rather than as an unexpected segment."""
+
+
 def _matches(seg: SegmentDef, tag: str, key: str | None) -> bool:
     if seg.tag != tag:
         return False
     k = seg.key
-    return k is None or key in k[2] or (not key and not k[3])
+    return k is None or key in k[2] or (not key and not k[3]) or key == ANY_KEY
 
 
 def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
@@ -170,6 +175,8 @@ class SetWalker:
                 step = steps[current, tag, key]
             except KeyError:
                 found = _resolve(current, tag, key)
+                if found is None and kp is not None:
+                    found = _resolve(current, tag, ANY_KEY)
                 step = self._bind(found) if found is not None else None
                 if len(steps) < 100_000:
                     steps[current, tag, key] = step
@@ -181,6 +188,7 @@ class SetWalker:
                     state.current = current
                     return i - 1
                 state.position = position
+                state.current = current
                 errors.append(self._unexpected(raw, tag, state))
                 continue
             matched = step.pattern.fullmatch(raw) is not None  # type: ignore[union-attr]
@@ -200,6 +208,7 @@ class SetWalker:
                     frame.count = 1
             else:
                 state.position = position
+                state.current = current
                 frame = self._move(step, state, errors, tag)
             current = target
             if not matched:
@@ -285,8 +294,8 @@ class SetWalker:
             z = check_zip9(parts)
             if z is not None:
                 found.append(z)
-        if target.tag == "DTP":
-            e = check_dtp(parts)
+        if target.tag in DATE_FORMAT_AT:
+            e = check_dtp(parts, DATE_FORMAT_AT[target.tag])
             if e is not None:
                 found.append(e)
         if target.tag == "HL":
