@@ -85,9 +85,32 @@ def _segments_of(node: Loop) -> Iterable[Segment]:
     return node.walk()
 
 
-def _body(ts: TransactionSet | Loop, st02: str | None) -> list[list[str]]:
+def _translator(src: Delimiters, dst: Delimiters) -> dict[int, str] | None:
+    """Composite and repetition separators inside element values, from ``src`` to ``dst``."""
+    if (src.component, src.repetition) == (dst.component, dst.repetition):
+        return None
+    return {ord(src.component): dst.component, ord(src.repetition): dst.repetition}
+
+
+def _convert(elements: list[str], table: dict[int, str] | None, dst: Delimiters) -> list[str]:
+    if table is None:
+        return list(elements)
+    out = [elements[0]]
+    for value in elements[1:]:
+        if any(ch in value for ch in (dst.component, dst.repetition) if ord(ch) not in table):
+            raise X12WriteError(f"{elements[0]}: value {value!r} holds a target delimiter")
+        out.append(value.translate(table))
+    return out
+
+
+def _body(
+    ts: TransactionSet | Loop, st02: str | None, d: Delimiters | None = None
+) -> list[list[str]]:
     root = ts.root if isinstance(ts, TransactionSet) else ts
-    segs = [list(s.elements) for s in _segments_of(root)]
+    table = None
+    if d is not None and isinstance(ts, TransactionSet):
+        table = _translator(ts.delimiters, d)
+    segs = [_convert(s.elements, table, d or DEFAULT) for s in _segments_of(root)]
     if not segs or segs[0][0] != "ST":
         raise X12WriteError("A transaction set must start with ST")
     if segs[-1][0] != "SE":
@@ -131,7 +154,7 @@ def write_interchange(
         when.strftime("%H%M"), str(gs06), "X", env.version,
     ])
     for ts in sets:
-        out.extend(_body(ts, f"{numbers.next('ST'):04d}"))
+        out.extend(_body(ts, f"{numbers.next('ST'):04d}", d))
     out.append(["GE", str(len(sets)), str(gs06)])
     out.append(["IEA", "1", f"{isa13:09d}"])
     return _join(out, d, line_break)
@@ -170,7 +193,7 @@ def write_file(
             _, gs, members = groups[i]
             out.append(list(gs))
             for ts in members:
-                out.extend(_body(ts, None))
+                out.extend(_body(ts, None, delims))
             out.append(["GE", str(len(members)), gs[6]])
             n_groups += 1
             i += 1
