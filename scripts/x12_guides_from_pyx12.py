@@ -141,6 +141,10 @@ def _correct(guide: str, root: Node) -> None:
             # nine digits for US addresses (ZIP+4); pyx12 enforces it in one loop of one map.
             seg.setdefault("rules", []).append("zip9")
             seg["elements"][2].pop("pattern", None)
+        if seg["segment"] == "ST" and guide != "005010X221A1":
+            # ST03 repeats GS08 in every guide but the 835 (pyx12's 837P map leaves it open).
+            st03 = seg["elements"][2]
+            st03.update(usage="R", codes=[guide])
         if guide == "005010X214" and loop == "2200C" and seg["segment"] == "STC":
             # X214 2200C STC (Provider level status) is situational.
             seg["usage"] = "S"

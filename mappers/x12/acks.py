@@ -24,8 +24,12 @@ MAX_IK3_PER_SET = 200
 
 def _clean(value: str, d: Delimiters) -> str:
     """IK404 copies the bad value; delimiters inside it would break the 999."""
-    bad = {d.element, d.component, d.repetition, d.segment, "\r", "\n"}
-    return "".join(ch for ch in value if ch not in bad)[:99]
+    bad = {d.element, d.component, d.repetition, d.segment, "\ufffd"}
+    return "".join(ch for ch in value if ch not in bad and ch >= " ")[:99]
+
+
+def _digits(value: str, width: int) -> str:
+    return "".join(ch for ch in value if ch.isdigit())[:width] or "0"
 
 
 def _isa(isa: list[str], d: Delimiters, control: int, when: datetime) -> list[str]:
@@ -60,11 +64,13 @@ def _ik3(e: SegmentError, d: Delimiters) -> list[list[str]]:
 def ack_999(group: GroupReport, d: Delimiters, st02: str = "0001") -> list[list[str]]:
     """The ST..SE of the 999 for one functional group."""
     segs: list[list[str]] = [["ST", "999", st02, "005010X231A1"]]
-    segs.append(["AK1", group.functional_id, group.control_number, group.version])
+    # Echoed values may be broken (that can be why they are reported): keep them writable.
+    segs.append(["AK1", _clean(group.functional_id, d)[:2] or "ZZ",
+                 _digits(group.control_number, 9), _clean(group.version, d)[:12]])
     for s in group.sets:
-        ak2 = ["AK2", s.st01, s.st02]
+        ak2 = ["AK2", _clean(s.st01, d)[:3] or "000", _clean(s.st02, d)[:9].ljust(4, "0")]
         if s.st03:
-            ak2.append(s.st03)
+            ak2.append(_clean(s.st03, d)[:35])
         segs.append(ak2)
         for e in s.errors[:MAX_IK3_PER_SET]:
             segs.extend(_ik3(e, d))
@@ -118,11 +124,13 @@ def acknowledgments(
             out.append(_isa(ic.isa, d, isa13, when))
             out.append(ack_ta1(ic))
             out.append(["IEA", "0", f"{isa13:09d}"])
-        if rejected or not ic.groups:
+        # Acknowledgments are not acknowledged (X231A1 1.4: no 999 for a 999 or TA1).
+        groups = [g for g in ic.groups if g.functional_id != "FA"]
+        if rejected or not groups:
             continue
         isa13 = numbers.next("ISA")
         out.append(_isa(ic.isa, d, isa13, when))
-        for g in ic.groups:
+        for g in groups:
             gs06 = numbers.next("GS")
             gs = g.gs
             out.append(["GS", "FA", gs[3] if len(gs) > 3 else "", gs[2] if len(gs) > 2 else "",
@@ -130,6 +138,6 @@ def acknowledgments(
                         "005010X231A1"])
             out.extend(ack_999(g, d, f"{numbers.next('ST'):04d}"))
             out.append(["GE", "1", str(gs06)])
-        out.append(["IEA", str(len(ic.groups)), f"{isa13:09d}"])
+        out.append(["IEA", str(len(groups)), f"{isa13:09d}"])
     term = d.segment + line_break
     return "".join(format_segment(s, d) + term for s in out)

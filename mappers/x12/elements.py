@@ -12,7 +12,7 @@ from functools import cache
 
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import ElementError
-from mappers.x12.patterns import DATE6, DATE8, TIME
+from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
 __all__ = ["check_elements", "check_syntax", "parse_syntax"]
@@ -58,7 +58,7 @@ def _check_value(e: ElementDef, value: str, d: Delimiters) -> str | None:
         listed = code_set(e.external)
         if listed is not None and value not in listed:
             return "7"
-    if kind == "ID" and e.codes is not None and value not in e.codes:
+    if e.codes is not None and value not in e.codes:
         return "7"
     if kind == "AN" and not value.strip(" "):
         return "6"

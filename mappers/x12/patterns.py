@@ -12,23 +12,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
+from mappers.x12.rules import DATE_FORMAT_AT
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
-__all__ = ["DATE8", "TIME", "segment_pattern"]
-
-_DAY_31 = r"(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])"
-_DAY_30 = r"(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
-_DAY_FEB = r"02(?:0[1-9]|1\d|2[0-8])"
-_LEAP = r"(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
-# CCYYMMDD from 1800 on (earlier years are placeholders, not dates), Gregorian leap years.
-DATE8 = (
-    rf"(?:(?:1[89]|2\d)\d\d(?:{_DAY_31}|{_DAY_30}|{_DAY_FEB})|(?=1[89]|2){_LEAP}0229)"
-)
-DATE6 = rf"(?:\d\d(?:{_DAY_31}|{_DAY_30}|{_DAY_FEB}|0229))"
-# HHMM[SS[d[d]]]
-TIME = r"(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d\d{0,2})?"
-
+__all__ = ["element_value", "segment_pattern"]
 
 def _trie(values: list[str]) -> str:
     """An alternation factored by leading character, so the engine tries one branch per
@@ -69,10 +58,12 @@ def element_value(e: ElementDef, free: str, boundary: str) -> str:
         return f"(?:{e.pattern})"
     lo, hi = e.min, e.max
     kind = e.type
-    if e.external and not e.codes and (listed := code_set(e.external)) is not None:
+    if e.codes:  # the guide fixes the values, whatever the type (ST03 is AN)
+        return _codes(e.codes)
+    if e.external and (listed := code_set(e.external)) is not None:
         return _codes(listed)
     if kind == "ID":
-        return _codes(e.codes) if e.codes else f"{free}{{{lo},{hi}}}"
+        return f"{free}{{{lo},{hi}}}"
     if kind == "DT":
         return DATE8 if hi >= 8 else DATE6
     if kind == "TM":
@@ -115,15 +106,48 @@ def _composite(c: CompositeDef, free: str, boundary: str, comp: str) -> str:
     return first_value + _sequence(parts[1:], comp)
 
 
+# Date value formats by the qualifier (1250) that names them.
+_DATE_FORMATS = {
+    "D8": DATE8,
+    "RD8": f"{DATE8}-{DATE8}",
+    "DT": DATE8 + TIME,
+    "RDT": f"{DATE8}{TIME}-{DATE8}{TIME}",
+    "TM": TIME,
+}
+
+
+def _dated_pair(seg: SegmentDef, sep: str) -> tuple[int, str, bool] | None:
+    """DTP02/DTP03 and DMG01/DMG02: the value's pattern depends on the qualifier, so the two
+    are matched as one alternation (position of the qualifier, pattern, required)."""
+    at = DATE_FORMAT_AT.get(seg.tag)
+    if at is None or len(seg.elements) <= at:
+        return None
+    qualifier, value = seg.elements[at - 1], seg.elements[at]
+    if not isinstance(qualifier, ElementDef) or not isinstance(value, ElementDef):
+        return None
+    codes = qualifier.codes
+    if not codes or not codes <= _DATE_FORMATS.keys() or value.pattern or value.usage == "N":
+        return None
+    pairs = "|".join(f"{re.escape(c)}{sep}(?:{_DATE_FORMATS[c]})" for c in sorted(codes))
+    required = qualifier.usage == "R" or value.usage == "R"
+    return at, (f"(?:{pairs})" if required else f"(?:{pairs}|{sep})"), required
+
+
 @lru_cache(maxsize=4096)
 def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
     """The full-match pattern of ``seg`` under the interchange's delimiters."""
     delims = re.escape(d.element + d.component + d.repetition + d.segment)
-    free = f"[^{delims}\\x00-\\x1f]"
+    free = f"[^{delims}\\x00-\\x1f\\ufffd]"
     boundary = f"(?:[{delims}]|\\Z)"
     sep, comp, rep = (re.escape(x) for x in (d.element, d.component, d.repetition))
     parts: list[tuple[str, bool]] = []
+    dated = _dated_pair(seg, sep)
     for item in seg.elements:
+        if dated is not None and item.position == dated[0] + 1:
+            continue  # matched together with its format qualifier
+        if dated is not None and item.position == dated[0]:
+            parts.append((dated[1], dated[2]))
+            continue
         if isinstance(item, CompositeDef):
             value = _composite(item, free, boundary, comp) if item.usage != "N" else "(?!)"
         else:

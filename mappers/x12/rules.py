@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from mappers.x12.errors import ElementError
-from mappers.x12.patterns import DATE8, TIME
+from mappers.x12.dates import DATE8, TIME
 
 __all__ = ["DATE_FORMAT_AT", "check_dtp", "check_zip9", "npi_is_valid"]
 

@@ -1,8 +1,8 @@
 """One compiled yes/no test per segment definition for the rules a pattern cannot express.
 
-The test is true when the segment may break a syntax note, a guide rule
-(ZIP+4, DTP format, NPI check digit) or is an HL (whose parent links are checked by the walker);
-only then does the walker run the checks that name the problem. Valid segments pay one call.
+The test is true when the segment may break a syntax note or a guide rule (ZIP+4, date format,
+NPI check digit); only then does the walker run the checks that name the problem. Valid segments
+pay one call.
 """
 
 from __future__ import annotations
@@ -27,6 +27,28 @@ def _dtp_bad(parts: list[str], at: int) -> bool:
     return check_dtp(parts, at) is not None
 
 
+def _usage(seg: SegmentDef, position: int) -> str:
+    return seg.elements[position - 1].usage if position <= len(seg.elements) else "N"
+
+
+def _implied(seg: SegmentDef, kind: str, refs: tuple[int, ...]) -> bool:
+    """Whether the guide's usages already settle a syntax note: the pattern makes every R
+    element present and every N element absent, so e.g. P0809 on an NM1 whose NM108 and NM109
+    are both required can never fail."""
+    use = [_usage(seg, i) for i in refs]
+    if kind == "P":
+        return all(u == "R" for u in use) or all(u == "N" for u in use)
+    if kind == "R":
+        return "R" in use
+    if kind == "E":
+        return sum(u != "N" for u in use) <= 1
+    if kind == "C":
+        return use[0] == "N" or all(u == "R" for u in use[1:])
+    if kind == "L":
+        return use[0] == "N" or "R" in use[1:]
+    return False
+
+
 @lru_cache(maxsize=4096)
 def segment_screen(seg: SegmentDef) -> Screen | None:
     """The compiled test of ``seg``, or None when nothing beyond its pattern applies."""
@@ -37,6 +59,8 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
     }
     for note in seg.syntax:
         kind, refs = parse_syntax(note)
+        if _implied(seg, kind, refs):
+            continue
         top = max(top, *refs)
         v = [f"p[{i}]" for i in refs]
         if kind == "P":
@@ -55,12 +79,11 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
     if seg.tag in DATE_FORMAT_AT and len(seg.elements) > DATE_FORMAT_AT[seg.tag]:
         at = DATE_FORMAT_AT[seg.tag]
         top = max(top, at + 1)
-        terms.append(f"(p[{at + 1}] and _dtp(p, {at}))")
+        # The pattern checks each format; a range's order is checked here.
+        terms.append(f"(p[{at}] == 'RD8' and _dtp(p, {at}))")
     if seg.tag == "NM1" and len(seg.elements) >= 9:
         top = max(top, 9)
         terms.append("(p[8] == 'XX' and not _npi(p[9]))")
-    if seg.tag == "HL":
-        terms.append("True")
     if not terms:
         return None
     size = top + 1

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import GroupReport, InterchangeReport, Report, SetReport
-from mappers.x12.guides import guides_for
-from mappers.x12.patterns import DATE6, DATE8, TIME
+from mappers.x12.guides import SUPPORTED_VERSIONS, guides_for
+from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.reader import Batch, Source, read_batches
 from mappers.x12.schema import Guide
 from mappers.x12.tree import TransactionSet
@@ -150,6 +150,8 @@ class _Engine:
             self.group = GroupReport(parts)
             ic.groups.append(self.group)
             self.seen_st02 = set()
+            if len(parts) > 8 and parts[8] not in SUPPORTED_VERSIONS:
+                self.group.codes.append("2")
             for problem in _gs_problems(parts):
                 self.report.problems.append(f"ISA13={ic.control_number}: {problem}")
                 if "024" not in ic.note_codes:
@@ -192,9 +194,12 @@ class _Engine:
         st02 = parts[2] if len(parts) > 2 else ""
         st03 = parts[3] if len(parts) > 3 else ""
         g = self.group
-        version = st03 or (g.version if g is not None else "")
         report = SetReport(st01, st02, st03, None)
-        candidates = guides_for(st01, version)
+        # GS08 names the guide of the group; ST03 must repeat it (its code list says so), so a
+        # set whose ST03 differs is checked against GS08's guide and fails on ST03.
+        candidates = guides_for(st01, g.version) if g is not None and g.version else []
+        if not candidates and st03:
+            candidates = guides_for(st01, st03)
         guide: Guide | None = None
         if len(candidates) > 1:
             if i + 1 >= len(segs):
@@ -285,6 +290,8 @@ class _Engine:
                 self.report.problems.append(f"Dangling segment at end of file: {raw[:40]!r}")
             self.pending = []
         self._close_interchange(premature=True)
+        if not self.report.interchanges and not self.report.problems:
+            self.report.problems.append("No interchange: the input holds no ISA segment")
         return self.report
 
 

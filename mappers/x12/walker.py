@@ -43,8 +43,11 @@ class _Step:
     fails."""
     pattern: re.Pattern[str] | None = None
     screen: Screen | None = None
-    simple: bool = False
-    """No loop closes or opens and nothing required was skipped."""
+    special: int = 0
+    """1: an HL (hierarchy links to check); 2: the SE (the set ends)."""
+    kind: int = 2
+    """0: the same loop, nothing skipped; 1: close ``pops`` loops and open one, nothing
+    skipped; 2: anything else (missing segments, several loops opened)."""
 
 
 ANY_KEY = "\x00any"
@@ -132,7 +135,10 @@ class SetWalker:
             alternatives=tuple(self._bind(a) for a in step.alternatives),
             pattern=segment_pattern(target, self.d),
             screen=segment_screen(target),
-            simple=not (step.pops or step.entered or step.missing),
+            special={"HL": 1, "SE": 2}.get(target.tag, 0),
+            kind=0 if not (step.pops or step.entered or step.missing)
+            else 1 if len(step.entered) == 1 and not step.missing and target.usage != "N"
+            else 2,
         )
 
     def walk(
@@ -154,10 +160,8 @@ class SetWalker:
         current = state.current
         position = state.position
         frame = stack[-1]
-        n = len(segs)
         i = start
-        while i < n:
-            raw = segs[i]
+        for raw in segs[start:] if start else segs:
             i += 1
             position += 1
             cut = raw.find(sep)
@@ -167,8 +171,11 @@ class SetWalker:
             key: str | None = None
             if kp is not None:
                 parts = raw.split(sep)
-                if kp[0] < len(parts):
+                try:
                     key = parts[kp[0]]
+                except IndexError:
+                    pass
+                else:
                     if kp[1]:
                         key = key.split(comp)[0]
             try:
@@ -198,7 +205,8 @@ class SetWalker:
                         step, matched = alt, True
                         break
             target = step.target
-            if step.simple:
+            kind = step.kind
+            if kind == 0:
                 if frame.pos == target.index:
                     frame.count += 1
                     if frame.count > target.max_use:
@@ -206,6 +214,24 @@ class SetWalker:
                 else:
                     frame.pos = target.index
                     frame.count = 1
+            elif kind == 1:
+                if step.pops:
+                    del stack[-step.pops :]
+                    frame = stack[-1]
+                loop = step.entered[0]
+                if frame.pos == loop.index and frame.count:
+                    frame.count += 1
+                    if frame.count > loop.repeat:
+                        errors.append(SegmentError(tag, position, loop.id, "4"))
+                else:
+                    frame.pos = loop.index
+                    frame.count = 1
+                node = None
+                if build:
+                    node = Loop(loop)
+                    frame.node.children.append(node)  # type: ignore[union-attr]
+                frame = _Frame(loop, node)
+                stack.append(frame)
             else:
                 state.position = position
                 state.current = current
@@ -222,11 +248,19 @@ class SetWalker:
                 if screen(parts):
                     state.position = position
                     self._extra(target, parts, state, report)
+            special = step.special
+            if special == 1:
+                if parts is None:
+                    parts = raw.split(sep)
+                state.position = position
+                found = self._check_hl(parts, state)
+                if found:
+                    self._merge(report, SegmentError(tag, position, target.loop.id, "8", found))
             if build:
                 node = frame.node
                 assert node is not None
                 node.children.append(Segment(parts or raw.split(sep), target))
-            if tag == "SE":
+            if special == 2:
                 state.position = position
                 state.current = current
                 self._close(state, report, parts or raw.split(sep))
@@ -278,7 +312,12 @@ class SetWalker:
     def _element_errors(
         self, target: SegmentDef, parts: list[str], position: int, errors: list[SegmentError]
     ) -> None:
-        found = self._name(target, check_elements(target, parts, self.d))
+        found = check_elements(target, parts, self.d)
+        if target.tag in DATE_FORMAT_AT:
+            dated = check_dtp(parts, DATE_FORMAT_AT[target.tag])
+            if dated is not None:
+                found.append(dated)
+        found = self._name(target, found)
         if not found:
             found = [ElementError(0, "6", message="Segment does not match its definition")]
         errors.append(SegmentError(target.tag, position, target.loop.id, "8", found))
@@ -298,8 +337,6 @@ class SetWalker:
             e = check_dtp(parts, DATE_FORMAT_AT[target.tag])
             if e is not None:
                 found.append(e)
-        if target.tag == "HL":
-            found.extend(self._check_hl(parts, state))
         if found:
             self._merge(report, SegmentError(target.tag, state.position, target.loop.id, "8",
                                              self._name(target, found)))
@@ -330,7 +367,9 @@ class SetWalker:
     def _merge(report: SetReport, error: SegmentError) -> None:
         last = report.errors[-1] if report.errors else None
         if last is not None and last.position == error.position and last.code == "8":
-            last.elements.extend(error.elements)
+            seen = {(e.position, e.component, e.code, e.value) for e in last.elements}
+            last.elements.extend(e for e in error.elements
+                                 if (e.position, e.component, e.code, e.value) not in seen)
         else:
             report.errors.append(error)
 

@@ -68,6 +68,12 @@ INVALID: dict[str, set[Finding]] = {
     "tr3/837P-X222A1-encounter.edi": {_zip("2010AA", "33111"), _zip("2310C", "33111")},
 }
 
+# Findings that may come along with the listed ones, from the same cause.
+ALSO: dict[str, set[Finding]] = {
+    # 005010X279 is no version we support: the group (AK9 2) as well as the set (IK5 I6).
+    "tr3/271-X279-response-to-clinic-subscriber.edi": {("AK9", "2")},
+}
+
 VALID = [
     "acks/x12_277CA_rejected.txt",
     "acks/x12_999_rejected.txt",
@@ -147,7 +153,9 @@ def test_valid_sample_is_accepted(name: str) -> None:
 def test_invalid_sample_fails_for_the_listed_reason(name: str) -> None:
     report = validate(_read(name))
     assert report.valid is False
-    assert _findings(report) == INVALID[name], report.errors
+    found = _findings(report)
+    assert INVALID[name] <= found, report.errors
+    assert found <= INVALID[name] | ALSO.get(name, set()), report.errors
 
 
 def test_999_with_a_bad_gs05_names_it() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mappers.x12.schema import Guide, load_guide
 
-__all__ = ["GUIDE_FILES", "guides_for", "supported"]
+__all__ = ["GUIDE_FILES", "SUPPORTED_VERSIONS", "guides_for", "supported"]
 
 GUIDE_FILES: dict[tuple[str, str], tuple[str, ...]] = {
     ("837", "005010X222A1"): ("x222a1_837p",),
@@ -23,6 +23,8 @@ GUIDE_FILES: dict[tuple[str, str], tuple[str, ...]] = {
     ("278", "005010X217"): ("x217_278_request", "x217_278_response"),
     ("999", "005010X231A1"): ("x231a1_999",),
 }
+
+SUPPORTED_VERSIONS = frozenset(version for _, version in GUIDE_FILES)
 
 
 def guides_for(st01: str, version: str) -> list[Guide]:
