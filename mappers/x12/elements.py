@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import ElementError
-from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
 __all__ = ["check_elements", "check_syntax", "parse_syntax"]

@@ -2,8 +2,8 @@
 
 - ``zip9``: 837P 2010AA/2310C and 837I 2010AA/2310E N403 must be a nine-digit ZIP (ZIP+4) for US
   addresses (TR3 005010X222A1 / X223A2, N403 notes).
-- Date formats: DTP03 (and DMG02) must follow the format its qualifier DTP02 (DMG01) names (D8 CCYYMMDD, RD8
-  CCYYMMDD-CCYYMMDD, DT CCYYMMDDHHMM, ...) - X12 "Date/Time Period Format Qualifier" (1250).
+- Date formats: DTP03 (and DMG02) must follow the format its qualifier DTP02 (DMG01) names
+  (D8 CCYYMMDD, RD8 CCYYMMDD-CCYYMMDD, DT CCYYMMDDHHMM, ...) - X12 data element 1250.
 - NPI check digit (CMS NPI standard, Luhn over "80840" + the first nine digits): reported as a
   warning, since the TR3 examples use placeholder NPIs.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from mappers.x12.errors import ElementError
 from mappers.x12.dates import DATE8, TIME
+from mappers.x12.errors import ElementError
 
 __all__ = ["DATE_FORMAT_AT", "check_dtp", "check_zip9", "npi_is_valid"]
 

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import GroupReport, InterchangeReport, Report, SetReport
 from mappers.x12.guides import SUPPORTED_VERSIONS, guides_for
-from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.reader import Batch, Source, read_batches
 from mappers.x12.schema import Guide
 from mappers.x12.tree import TransactionSet

@@ -253,9 +253,10 @@ class SetWalker:
                 if parts is None:
                     parts = raw.split(sep)
                 state.position = position
-                found = self._check_hl(parts, state)
-                if found:
-                    self._merge(report, SegmentError(tag, position, target.loop.id, "8", found))
+                hl_errors = self._check_hl(parts, state)
+                if hl_errors:
+                    self._merge(report, SegmentError(tag, position, target.loop.id, "8",
+                                                     hl_errors))
             if build:
                 node = frame.node
                 assert node is not None

@@ -320,9 +320,7 @@ def test_chunk_boundaries_do_not_change_the_verdict(index: int, cuts: list[int])
     assert chunked.valid is whole.valid
     assert chunked.errors == whole.errors
     sets, _ = parse(pieces())
-    assert [ts.root.walk().__next__().elements for ts in sets] == [
-        ts.root.walk().__next__().elements for ts in parse(data)[0]
-    ]
+    assert [_elements(ts) for ts in sets] == [_elements(ts) for ts in parse(data)[0]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,17 +387,8 @@ def test_seeded_mutation_loop() -> None:
         check("seeded", mutate(data, ops))
 
 
-def test_total_number_of_cases() -> None:
-    """Runs last (file order): the suite above checked at least 10,000 inputs."""
-    expected = {"fixtures", "bytes", "isa+bytes", "text", "soup", "mutations", "chunks", "edges",
-                "seeded"}
-    if set(RUNS) != expected:
-        pytest.skip(f"only part of the fuzz suite ran: {sorted(RUNS)}")
-    assert sum(RUNS.values()) >= MINIMUM_CASES, RUNS
-
-
 # ---------------------------------------------------------------------------------------------
-# What the fuzzing found, pinned as plain tests (each currently fails: engine bugs).
+# What the fuzzing found in the engine (since fixed), pinned as plain tests.
 
 
 @pytest.mark.parametrize("source", [b"", "", BOM, "\ufeff", b" \r\n", b"\x00"],
@@ -423,17 +412,16 @@ def _with_gs08(data: bytes, gs08: bytes) -> bytes:
 @pytest.mark.parametrize("gs08", [b"005010X223A2", b"005010X222A2", b"garbage", b"",
                                   b"005010X222\x10A1", b"00501:X222A1"])
 def test_gs08_must_name_the_guide_of_its_sets(gs08: bytes) -> None:
-    """X12.md section 2: ST03 = GS08 (every guide but the 835). A GS08 that names no guide, or
-    another one, was accepted; the 999 then copies it into AK103, where it is invalid."""
+    """X12.md section 2: ST03 = GS08 (every guide but the 835). A GS08 naming no guide or another
+    one must not pass (the 999 would copy it into AK103, where it is invalid)."""
     claim = next(d for d in ORIGINALS if b"*005010X222A1~" in d)
     report = validate(_with_gs08(claim, gs08))
     assert report.valid is False
 
 
 def test_undecodable_bytes_are_refused() -> None:
-    """The reader replaces bytes that are not UTF-8 with U+FFFD and says they are then refused
-    (reader.py); the element check does refuse U+FFFD, but a segment that passes the fast
-    pattern never reaches it."""
+    """The reader replaces bytes that are not UTF-8 with U+FFFD, which no element may hold (the
+    fast segment pattern once let it through)."""
     claim = next(d for d in ORIGINALS if b"*005010X222A1~" in d)
     segs = claim.split(b"~")
     i = next(k for k, seg in enumerate(segs) if seg.strip().startswith(b"NM1*41*"))
@@ -441,3 +429,12 @@ def test_undecodable_bytes_are_refused() -> None:
     report = validate(b"~".join(segs))
     assert report.valid is False
     assert any("IK4 6" in line for line in report.errors), report.errors
+
+
+def test_total_number_of_cases() -> None:
+    """Runs last (file order): the tests above checked at least 10,000 inputs."""
+    expected = {"fixtures", "bytes", "isa+bytes", "text", "soup", "mutations", "chunks", "edges",
+                "seeded"}
+    if set(RUNS) != expected:
+        pytest.skip(f"only part of the fuzz suite ran: {sorted(RUNS)}")
+    assert sum(RUNS.values()) >= MINIMUM_CASES, RUNS

@@ -17,12 +17,13 @@ from mappers.x12 import (
     write_file,
     write_interchange,
 )
+from mappers.x12.delimiters import DEFAULT
 from tests.x12.conftest import edit_segments
 
 WHEN = datetime(2026, 11, 22, 9, 30)
 
 
-def _segs(text: str, d: Delimiters = Delimiters()) -> list[list[str]]:
+def _segs(text: str, d: Delimiters = DEFAULT) -> list[list[str]]:
     return [s.strip().split(d.element) for s in text.split(d.segment) if s.strip()]
 
 
