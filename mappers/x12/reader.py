@@ -71,7 +71,7 @@ def chunks_of(source: Source, size: int = CHUNK) -> Iterator[str]:
     yield decoder.decode(b"", final=True)
 
 
-_WHITESPACE = " \t\r\n\ufeff\x00"
+_WHITESPACE = " \t\r\n\ufeff"
 
 
 def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]:

@@ -31,6 +31,9 @@ STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
+_FIRST = (1, 0)
+
+
 @dataclass(slots=True, frozen=True)
 class _Step:
     target: SegmentDef
@@ -170,14 +173,18 @@ class SetWalker:
             kp = key_positions.get(tag)
             key: str | None = None
             if kp is not None:
-                parts = raw.split(sep)
-                try:
-                    key = parts[kp[0]]
-                except IndexError:
-                    pass
+                if kp == _FIRST:  # NM1*85, REF*EI...: the qualifier is the first element
+                    end = raw.find(sep, cut + 1)
+                    key = raw[cut + 1 : end] if end >= 0 else raw[cut + 1 :]
                 else:
-                    if kp[1]:
-                        key = key.split(comp)[0]
+                    parts = raw.split(sep)
+                    try:
+                        key = parts[kp[0]]
+                    except IndexError:
+                        pass
+                    else:
+                        if kp[1]:
+                            key = key.split(comp)[0]
             try:
                 step = steps[current, tag, key]
             except KeyError:
