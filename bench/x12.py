@@ -41,6 +41,9 @@ def _floor(data: bytes) -> int:
 
 
 def _pyx12(data: bytes) -> bool:
+    import logging
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
     import pyx12.params
     import pyx12.x12n_document
 

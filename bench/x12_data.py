@@ -72,8 +72,12 @@ def build_835(claims: int, per_set: int = 100) -> bytes:
 
 
 def build_837p(claims: int, per_set: int = 1000) -> bytes:
-    """An 837P with ``claims`` claims, each under its own subscriber HL."""
-    segs = _segments("837p_two_claims.x12")
+    """An 837P with ``claims`` claims, each under its own subscriber HL.
+
+    The fixture's ``PWK*CT*AD`` (valid, but rejected by pyx12) is left out so that every
+    validator in the bench judges the same valid file.
+    """
+    segs = [s for s in _segments("837p_two_claims.x12") if s[:2] != ["PWK", "CT"]]
     isa, gs = segs[0], segs[1]
     st_at = next(i for i, s in enumerate(segs) if s[0] == "ST")
     sub_at = next(i for i, s in enumerate(segs) if s[0] == "HL" and s[3] == "22")

@@ -51,12 +51,21 @@ def _implied(seg: SegmentDef, kind: str, refs: tuple[int, ...]) -> bool:
 
 @lru_cache(maxsize=4096)
 def segment_screen(seg: SegmentDef) -> Screen | None:
-    """The compiled test of ``seg``, or None when nothing beyond its pattern applies."""
+    """The compiled test of ``seg``, or None when nothing beyond its pattern applies.
+
+    Terms are grouped by the first element that can make them fail, so a short segment (most
+    CAS segments use 3 of their 19 elements) returns after a length test.
+    """
     top = 0
-    terms: list[str] = []
+    always: list[str] = []
+    by_first: dict[int, list[str]] = {}
     namespace: dict[str, Any] = {
         "_dtp": _dtp_bad, "_npi": npi_is_valid, "_zip9": _ZIP9,
     }
+
+    def add(first: int, term: str) -> None:
+        by_first.setdefault(first, []).append(term)
+
     for note in seg.syntax:
         kind, refs = parse_syntax(note)
         if _implied(seg, kind, refs):
@@ -64,34 +73,44 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
         top = max(top, *refs)
         v = [f"p[{i}]" for i in refs]
         if kind == "P":
-            terms.append(f"(({' or '.join(v)}) and not ({' and '.join(v)}))")
+            add(min(refs), f"(({' or '.join(v)}) and not ({' and '.join(v)}))")
         elif kind == "R":
-            terms.append(f"not ({' or '.join(v)})")
+            always.append(f"not ({' or '.join(v)})")
         elif kind == "E":
-            terms.append(f"({' + '.join(f'bool({x})' for x in v)} > 1)")
+            add(sorted(refs)[1], f"({' + '.join(f'bool({x})' for x in v)} > 1)")
         elif kind == "C":
-            terms.append(f"({v[0]} and not ({' and '.join(v[1:])}))")
+            add(refs[0], f"({v[0]} and not ({' and '.join(v[1:])}))")
         elif kind == "L":
-            terms.append(f"({v[0]} and not ({' or '.join(v[1:])}))")
+            add(refs[0], f"({v[0]} and not ({' or '.join(v[1:])}))")
     if "zip9" in seg.rules:
         top = max(top, 4)
-        terms.append("(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
+        add(3, "(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
     if seg.tag in DATE_FORMAT_AT and len(seg.elements) > DATE_FORMAT_AT[seg.tag]:
         at = DATE_FORMAT_AT[seg.tag]
         top = max(top, at + 1)
         # The pattern checks each format; a range's order is checked here.
-        terms.append(f"(p[{at}] == 'RD8' and _dtp(p, {at}))")
+        add(at, f"(p[{at}] == 'RD8' and _dtp(p, {at}))")
     if seg.tag == "NM1" and len(seg.elements) >= 9:
         top = max(top, 9)
-        terms.append("(p[8] == 'XX' and not _npi(p[9]))")
-    if not terms:
+        add(8, "(p[8] == 'XX' and not _npi(p[9]))")
+    if not (always or by_first):
         return None
     size = top + 1
-    source = (
-        "def screen(parts):\n"
-        f"    p = parts if len(parts) >= {size} else parts + [''] * ({size} - len(parts))\n"
-        f"    return bool({' or '.join(terms)})\n"
-    )
-    exec(compile(source, f"<screen {seg.tag} {seg.loop.id}>", "exec"), namespace)
+    lines = [
+        "def screen(parts):",
+        "    n = len(parts)",
+        f"    p = parts if n >= {size} else parts + [''] * ({size} - n)",
+    ]
+    if always:
+        lines.append(f"    if {' or '.join(always)}:")
+        lines.append("        return True")
+    for first in sorted(by_first):
+        # Element ``first`` is parts[first]: absent when n <= first.
+        lines.append(f"    if n <= {first}:")
+        lines.append("        return False")
+        lines.append(f"    if {' or '.join(by_first[first])}:")
+        lines.append("        return True")
+    lines.append("    return False")
+    exec(compile("\n".join(lines) + "\n", f"<screen {seg.tag} {seg.loop.id}>", "exec"), namespace)
     screen: Screen = namespace["screen"]
     return screen

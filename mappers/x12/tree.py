@@ -4,7 +4,7 @@ elements are named by their guide references (CLM01, SV101-1...)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mappers.x12.delimiters import Delimiters
@@ -14,13 +14,35 @@ __all__ = ["Loop", "Segment", "TransactionSet"]
 
 
 class Segment:
-    """A data segment: ``elements[0]`` is the tag, ``elements[n]`` the n-th element as text."""
+    """A data segment: ``elements[0]`` is the tag, ``elements[n]`` the n-th element as text.
 
-    __slots__ = ("elements", "definition")
+    A segment read from a file keeps its text and splits it into elements on first use.
+    """
 
-    def __init__(self, elements: list[str], definition: SegmentDef | None = None) -> None:
-        self.elements = elements
+    __slots__ = ("_elements", "_raw", "_sep", "definition")
+
+    def __init__(
+        self,
+        elements: list[str] | None = None,
+        definition: SegmentDef | None = None,
+        raw: str = "",
+        sep: str = "*",
+    ) -> None:
+        self._elements = elements
+        self._raw = raw
+        self._sep = sep
         self.definition = definition
+
+    @property
+    def elements(self) -> list[str]:
+        found = self._elements
+        if found is None:
+            found = self._elements = self._raw.split(self._sep)
+        return found
+
+    @elements.setter
+    def elements(self, value: list[str]) -> None:
+        self._elements = value
 
     @property
     def tag(self) -> str:
@@ -63,12 +85,17 @@ class Segment:
         return out
 
 
-@dataclass(slots=True)
 class Loop:
     """One instance of a loop: its segments and child loops in document order."""
 
-    definition: LoopDef
-    children: list[Segment | Loop] = field(default_factory=list)
+    __slots__ = ("definition", "children")
+
+    def __init__(self, definition: LoopDef, children: list[Segment | Loop] | None = None) -> None:
+        self.definition = definition
+        self.children: list[Segment | Loop] = children if children is not None else []
+
+    def __repr__(self) -> str:
+        return f"Loop({self.id}, {len(self.children)} children)"
 
     @property
     def id(self) -> str:

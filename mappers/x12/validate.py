@@ -8,6 +8,7 @@ problems carry TA1 note codes, group problems AK9 codes and set problems IK5 cod
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -317,7 +318,15 @@ def _run(
     engine = _Engine(build=build)
     for item in read_batches(source):
         if isinstance(item, Batch):
-            engine.feed(item)
+            # The walk allocates many small acyclic objects (segments, loops, findings): the
+            # cycle collector would rescan the growing heap over and over for nothing.
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                engine.feed(item)
+            finally:
+                if paused:
+                    gc.enable()
         else:
             if item.code and engine.interchange is not None:
                 engine.interchange.note_codes.append(item.code)

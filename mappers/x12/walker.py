@@ -267,7 +267,7 @@ class SetWalker:
             if build:
                 node = frame.node
                 assert node is not None
-                node.children.append(Segment(parts or raw.split(sep), target))
+                node.children.append(Segment(parts, target, raw, sep))
             if special == 2:
                 state.position = position
                 state.current = current
