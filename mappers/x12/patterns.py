@@ -19,6 +19,12 @@ from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
 __all__ = ["element_value", "segment_pattern"]
 
+def _optional(pattern: str) -> str:
+    """``pattern`` or nothing, as an alternation: the engine runs an empty branch much faster
+    than a ``{0,1}`` repeat of a group."""
+    return f"(?:{pattern}|)"
+
+
 def _trie(values: list[str]) -> str:
     """An alternation factored by leading character, so the engine tries one branch per
     character instead of every code (code lists run to hundreds of values)."""
@@ -41,7 +47,7 @@ def _trie(values: list[str]) -> str:
         rest = heads[h]
         branches.append(re.escape(h) + (_trie(rest) if rest != [""] else ""))
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if ends else body
+    return _optional(body) if ends else body
 
 
 def _codes(values: frozenset[str]) -> str:
@@ -69,8 +75,11 @@ def element_value(e: ElementDef, free: str, boundary: str) -> str:
     if kind == "TM":
         return f"(?=\\d{{{lo},{hi}}}{boundary})" + TIME
     if kind == "R":
+        # Digits count towards the length, the sign and the decimal point do not: without a
+        # point the value is plain digits; with one, the lookahead bounds digits + point.
         return (
-            f"-?(?=\\.?(?:\\d\\.?){{{lo},{hi}}}{boundary})(?:\\d+(?:\\.\\d*)?|\\.\\d+)"
+            f"-?(?:\\d{{{lo},{hi}}}|(?=[\\d.]{{{lo + 1},{hi + 1}}}{boundary})"
+            f"(?:\\d+\\.\\d*|\\.\\d+))"
         )
     if kind.startswith("N"):
         return f"-?\\d{{{lo},{hi}}}"
@@ -89,9 +98,8 @@ def _sequence(parts: list[tuple[str, bool]], sep: str) -> str:
     tail = ""
     required_after = False
     for value, required in reversed(parts):
-        group = f"(?:{sep}{value}{tail})"
-        if not (required or required_after):
-            group += "?"
+        group = f"{sep}{value}{tail}"
+        group = f"(?:{group})" if required or required_after else _optional(group)
         required_after = required_after or required
         tail = group
     return tail
@@ -101,7 +109,7 @@ def _composite(c: CompositeDef, free: str, boundary: str, comp: str) -> str:
     parts = []
     for e in c.components:
         value = element_value(e, free, boundary)
-        parts.append((value if e.usage == "R" else f"(?:{value})?", e.usage == "R"))
+        parts.append((value if e.usage == "R" else _optional(value), e.usage == "R"))
     first_value, _ = parts[0]
     return first_value + _sequence(parts[1:], comp)
 
@@ -154,6 +162,6 @@ def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
             value = element_value(item, free, boundary)
         value = _repeated(value, item.repeat, rep)
         required = item.usage == "R"
-        parts.append((value if required else f"(?:{value})?", required))
+        parts.append((value if required else _optional(value), required))
     body = re.escape(seg.tag) + _sequence(parts, sep)
     return re.compile(body + f"(?<![{delims}])")

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "FIRST_ELEMENT",
     "CompositeDef",
     "ElementDef",
     "Guide",
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 _UNBOUNDED = 1 << 30
+
+FIRST_ELEMENT = (1, 0)
+"""The usual qualifier position; ``Guide.key_positions`` holds this very object for it."""
 
 
 @dataclass(slots=True, eq=False)
@@ -248,7 +252,8 @@ def parse_guide(raw: dict[str, Any]) -> Guide:
     positions: dict[str, tuple[int, int]] = {}
     for seg in builder.segments:
         if seg.key is not None:
-            positions.setdefault(seg.tag, (seg.key[0], seg.key[1]))
+            at = (seg.key[0], seg.key[1])
+            positions.setdefault(seg.tag, FIRST_ELEMENT if at == FIRST_ELEMENT else at)
     return Guide(
         id=raw["guide"],
         transaction=raw["transaction"],

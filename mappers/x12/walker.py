@@ -14,13 +14,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.elements import check_elements, check_syntax
 from mappers.x12.errors import ElementError, SegmentError, SetReport
 from mappers.x12.patterns import segment_pattern
 from mappers.x12.rules import DATE_FORMAT_AT, check_dtp, check_zip9, npi_is_valid
-from mappers.x12.schema import CompositeDef, ElementDef, Guide, LoopDef, SegmentDef
+from mappers.x12.schema import (
+    FIRST_ELEMENT,
+    CompositeDef,
+    ElementDef,
+    Guide,
+    LoopDef,
+    SegmentDef,
+)
 from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
 
@@ -31,7 +39,8 @@ STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
-_FIRST = (1, 0)
+_FIRST = FIRST_ELEMENT
+_SPECIAL = frozenset({"HL", "SE"})
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,6 +113,12 @@ def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
     return None
 
 
+# (kind, target, its pattern's fullmatch, its screen, its index, its max use, the step);
+# kind -1: no definition fits.
+_Record = tuple[int, Any, Any, Any, int, int, Any]
+_NO_STEP: _Record = (-1, None, None, None, 0, 0, None)
+
+
 @lru_cache(maxsize=64)
 def walker_for(guide: Guide, d: Delimiters) -> SetWalker:
     """One walker per guide and delimiters per process: its compiled patterns and step cache
@@ -128,7 +143,7 @@ class SetWalker:
     def __init__(self, guide: Guide, d: Delimiters) -> None:
         self.guide = guide
         self.d = d
-        self.steps: dict[tuple[SegmentDef, str, str | None], _Step | None] = {}
+        self.steps: dict[tuple[SegmentDef, str, str | None], _Record] = {}
 
     def _bind(self, step: _Step) -> _Step:
         """Attach the target's compiled pattern and screen (compiled on first use)."""
@@ -139,10 +154,28 @@ class SetWalker:
             pattern=segment_pattern(target, self.d),
             screen=segment_screen(target),
             special={"HL": 1, "SE": 2}.get(target.tag, 0),
-            kind=0 if not (step.pops or step.entered or step.missing)
+            kind=0 if not (step.pops or step.entered or step.missing or target.tag in _SPECIAL)
             else 1 if len(step.entered) == 1 and not step.missing and target.usage != "N"
             else 2,
         )
+
+    def _record(self, current: SegmentDef, tag: str, key: str | None, keyed: bool) -> _Record:
+        """The cached step for (last segment, tag, qualifier), computed on first sight."""
+        found = _resolve(current, tag, key)
+        if found is None and keyed:
+            found = _resolve(current, tag, ANY_KEY)
+        record: _Record
+        if found is None:
+            record = _NO_STEP
+        else:
+            step = self._bind(found)
+            target = step.target
+            assert step.pattern is not None
+            record = (step.kind, target, step.pattern.fullmatch, step.screen, target.index,
+                      target.max_use, step)
+        if len(self.steps) < 100_000:
+            self.steps[current, tag, key] = record
+        return record
 
     def walk(
         self,
@@ -173,7 +206,7 @@ class SetWalker:
             kp = key_positions.get(tag)
             key: str | None = None
             if kp is not None:
-                if kp == _FIRST:  # NM1*85, REF*EI...: the qualifier is the first element
+                if kp is _FIRST:  # NM1*85, REF*EI...: the qualifier is the first element
                     end = raw.find(sep, cut + 1)
                     key = raw[cut + 1 : end] if end >= 0 else raw[cut + 1 :]
                 else:
@@ -185,41 +218,37 @@ class SetWalker:
                     else:
                         if kp[1]:
                             key = key.split(comp)[0]
-            try:
-                step = steps[current, tag, key]
-            except KeyError:
-                found = _resolve(current, tag, key)
-                if found is None and kp is not None:
-                    found = _resolve(current, tag, ANY_KEY)
-                step = self._bind(found) if found is not None else None
-                if len(steps) < 100_000:
-                    steps[current, tag, key] = step
-            if step is None:
+            record = steps.get((current, tag, key))
+            if record is None:
+                record = self._record(current, tag, key, kp is not None)
+            kind, target, fullmatch, screen, index, max_use, step = record
+            if kind < 0:
+                state.current = current
                 if tag in STOP_TAGS:  # the set ended without its SE
                     report.codes.append("2")
                     state.finished = True
                     state.position = position - 1
-                    state.current = current
                     return i - 1
                 state.position = position
-                state.current = current
                 errors.append(self._unexpected(raw, tag, state))
                 continue
-            matched = step.pattern.fullmatch(raw) is not None  # type: ignore[union-attr]
-            if not matched and step.alternatives:
+            matched = True
+            if fullmatch(raw) is None:
+                matched = False
                 for alt in step.alternatives:
                     if alt.pattern.fullmatch(raw) is not None:  # type: ignore[union-attr]
                         step, matched = alt, True
+                        target = alt.target
+                        kind, screen, index, max_use = alt.kind, alt.screen, target.index, \
+                            target.max_use
                         break
-            target = step.target
-            kind = step.kind
             if kind == 0:
-                if frame.pos == target.index:
+                if frame.pos == index:
                     frame.count += 1
-                    if frame.count > target.max_use:
+                    if frame.count > max_use:
                         errors.append(SegmentError(tag, position, target.loop.id, "5"))
                 else:
-                    frame.pos = target.index
+                    frame.pos = index
                     frame.count = 1
             elif kind == 1:
                 if step.pops:
@@ -248,31 +277,31 @@ class SetWalker:
                 if parts is None:
                     parts = raw.split(sep)
                 self._element_errors(target, parts, position, errors)
-            screen = step.screen
             if screen is not None:
                 if parts is None:
                     parts = raw.split(sep)
                 if screen(parts):
                     state.position = position
                     self._extra(target, parts, state, report)
-            special = step.special
-            if special == 1:
-                if parts is None:
-                    parts = raw.split(sep)
-                state.position = position
-                hl_errors = self._check_hl(parts, state)
-                if hl_errors:
-                    self._merge(report, SegmentError(tag, position, target.loop.id, "8",
-                                                     hl_errors))
             if build:
                 node = frame.node
                 assert node is not None
                 node.children.append(Segment(parts, target, raw, sep))
-            if special == 2:
-                state.position = position
-                state.current = current
-                self._close(state, report, parts or raw.split(sep))
-                return i
+            if kind:  # an HL or the SE always opens or closes a loop
+                special = step.special
+                if special == 1:
+                    if parts is None:
+                        parts = raw.split(sep)
+                    state.position = position
+                    hl_errors = self._check_hl(parts, state)
+                    if hl_errors:
+                        self._merge(report, SegmentError(tag, position, target.loop.id, "8",
+                                                         hl_errors))
+                elif special == 2:
+                    state.position = position
+                    state.current = current
+                    self._close(state, report, parts or raw.split(sep))
+                    return i
         state.position = position
         state.current = current
         return None
