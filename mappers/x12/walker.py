@@ -236,7 +236,7 @@ class SetWalker:
             if fullmatch(raw) is None:
                 matched = False
                 for alt in step.alternatives:
-                    if alt.pattern.fullmatch(raw) is not None:  # type: ignore[union-attr]
+                    if alt.pattern.fullmatch(raw) is not None:
                         step, matched = alt, True
                         target = alt.target
                         kind, screen, index, max_use = alt.kind, alt.screen, target.index, \
