@@ -15,10 +15,19 @@ from dataclasses import dataclass, field
 
 from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
-from mappers.x12.errors import GroupReport, InterchangeReport, Report, SetReport
+from mappers.x12.elements import check_elements
+from mappers.x12.errors import (
+    IK403,
+    ElementError,
+    GroupReport,
+    InterchangeReport,
+    Report,
+    SetReport,
+)
 from mappers.x12.guides import SUPPORTED_VERSIONS, guides_for
+from mappers.x12.patterns import segment_pattern
 from mappers.x12.reader import Batch, Source, read_batches
-from mappers.x12.schema import Guide
+from mappers.x12.schema import Guide, load_guide
 from mappers.x12.tree import TransactionSet
 from mappers.x12.walker import SetWalker, end_without_trailer, start, walker_for
 
@@ -180,13 +189,29 @@ class _Engine:
                 ic.note_codes.append("001")
             self.interchange = None
         elif tag == "TA1" and self.group is None:
-            return
+            self._check_ta1(ic, parts, d)
         else:
             if "024" not in ic.note_codes:
                 ic.note_codes.append("024")
             self.report.problems.append(
                 f"ISA13={ic.control_number}: {tag} segment outside a transaction set"
             )
+
+    def _check_ta1(self, ic: InterchangeReport, parts: list[str], d: Delimiters) -> None:
+        """A TA1 after the ISA (X12.5): its elements against the TA1 definition."""
+        ta1 = load_guide("ta1").segments[0]
+        found = check_elements(ta1, parts, d)
+        if segment_pattern(ta1, d).fullmatch(d.element.join(parts)) is None and not found:
+            found = [ElementError(0, "6", message="TA1 does not match its definition")]
+        for e in found:
+            item = ta1.elements[e.position - 1] if 0 < e.position <= len(ta1.elements) else None
+            ref = e.ref or (item.ref if item is not None else "TA1")
+            self.report.problems.append(
+                f"ISA13={ic.control_number}: TA1 {ref}: {e.message or IK403.get(e.code, '')}"
+                + (f" value {e.value!r}" if e.value is not None else "")
+            )
+        if found and "024" not in ic.note_codes:
+            ic.note_codes.append("024")
 
     def _open_set(self, segs: list[str], i: int, d: Delimiters) -> bool:
         """Start walking the ST at ``segs[i]``; False when the next segment is needed first."""

@@ -132,3 +132,14 @@ def test_rejected_interchange_gets_a_ta1_only(claim_837p: str) -> None:
     assert not any(s[0] == "ST" for s in segs)
     assert segs[-1] == ["IEA", "0", "000000001"]
     assert validate(text).interchanges[0].accepted
+
+
+def test_ta1_segments_are_checked(claim_837p: str) -> None:
+    report = validate(claim_837p)
+    text = acknowledgments(report, CountingControlNumbers(), when=WHEN)
+    ta1_only = text[: text.index("IEA*0*000000001~") + len("IEA*0*000000001~")]
+    assert validate(ta1_only).valid
+    bad = validate(ta1_only.replace("*A*000~", "*Q*000~").replace("*261120*", "*261320*"))
+    assert not bad.valid
+    assert any("TA104: Invalid code value value 'Q'" in p for p in bad.problems)
+    assert any("TA102: Invalid date" in p for p in bad.problems)
