@@ -87,12 +87,18 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
         add(3, "(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
     if seg.tag in DATE_FORMAT_AT and len(seg.elements) > DATE_FORMAT_AT[seg.tag]:
         at = DATE_FORMAT_AT[seg.tag]
-        top = max(top, at + 1)
-        # The pattern checks each format; a range's order is checked here.
-        add(at, f"(p[{at}] == 'RD8' and _dtp(p, {at}))")
+        qualifier = seg.elements[at - 1]
+        codes = getattr(qualifier, "codes", None)
+        if codes is None or "RD8" in codes:
+            top = max(top, at + 1)
+            # The pattern checks each format; a range's order is checked here.
+            add(at, f"(p[{at}] == 'RD8' and _dtp(p, {at}))")
     if seg.tag == "NM1" and len(seg.elements) >= 9:
-        top = max(top, 9)
-        add(8, "(p[8] == 'XX' and not _npi(p[9]))")
+        qualifier = seg.elements[7]
+        codes = getattr(qualifier, "codes", None)
+        if qualifier.usage != "N" and (codes is None or "XX" in codes):
+            top = max(top, 9)
+            add(8, "(p[8] == 'XX' and not _npi(p[9]))")
     if not (always or by_first):
         return None
     size = top + 1

@@ -113,6 +113,29 @@ def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
     return None
 
 
+def _qualifier_decides(state: SegmentDef, tag: str) -> bool:
+    """Whether the qualifier can change where ``tag`` goes from ``state``: true when more than
+    one definition with that tag lies ahead. When only one does, the walk skips reading the
+    qualifier (the segment's pattern still checks its code)."""
+    loop: LoopDef | None = state.loop
+    pos = state.index
+    seen = 0
+    while loop is not None:
+        for i in range(pos, len(loop.children)):
+            child = loop.children[i]
+            if isinstance(child, SegmentDef):
+                if i == 0 and loop.parent is not None:
+                    continue
+                seen += child.tag == tag
+            else:
+                seen += child.trigger.tag == tag
+        if seen > 1:
+            return True
+        pos = loop.index
+        loop = loop.parent
+    return False
+
+
 # (kind, target, its pattern's fullmatch, its screen, its index, its max use, the step);
 # kind -1: no definition fits.
 _Record = tuple[int, Any, Any, Any, int, int, Any]
@@ -144,6 +167,8 @@ class SetWalker:
         self.guide = guide
         self.d = d
         self.steps: dict[tuple[SegmentDef, str, str | None], _Record] = {}
+        self.by_tag: dict[tuple[SegmentDef, str], _Record] = {}
+        """Steps that do not depend on the qualifier (one definition of the tag ahead)."""
 
     def _bind(self, step: _Step) -> _Step:
         """Attach the target's compiled pattern and screen (compiled on first use)."""
@@ -175,6 +200,31 @@ class SetWalker:
                       target.max_use, step)
         if len(self.steps) < 100_000:
             self.steps[current, tag, key] = record
+            if not _qualifier_decides(current, tag):
+                self.by_tag[current, tag] = record
+        return record
+
+    def _keyed(self, raw: str, tag: str, cut: int, current: SegmentDef) -> _Record:
+        """The step for a segment whose qualifier may decide where it goes."""
+        sep = self.d.element
+        kp = self.guide.key_positions.get(tag)
+        key: str | None = None
+        if kp is not None:
+            if kp is _FIRST:  # NM1*85, REF*EI...: the qualifier is the first element
+                end = raw.find(sep, cut + 1)
+                key = raw[cut + 1 : end] if end >= 0 else raw[cut + 1 :]
+            else:
+                parts = raw.split(sep)
+                try:
+                    key = parts[kp[0]]
+                except IndexError:
+                    pass
+                else:
+                    if kp[1]:
+                        key = key.split(self.d.component)[0]
+        record = self.steps.get((current, tag, key))
+        if record is None:
+            record = self._record(current, tag, key, kp is not None)
         return record
 
     def walk(
@@ -187,7 +237,7 @@ class SetWalker:
         """Consume ``segs[start:]`` up to and including SE; the index after SE, or None when the
         batch ended first (call again with the next batch and the same ``state``)."""
         sep = self.d.element
-        comp = self.d.component
+        by_tag = self.by_tag
         steps = self.steps
         key_positions = self.guide.key_positions
         stack = state.stack
@@ -203,24 +253,14 @@ class SetWalker:
             cut = raw.find(sep)
             tag = raw[:cut] if cut >= 0 else raw
             parts: list[str] | None = None
-            kp = key_positions.get(tag)
-            key: str | None = None
-            if kp is not None:
-                if kp is _FIRST:  # NM1*85, REF*EI...: the qualifier is the first element
+            record = by_tag.get((current, tag))
+            if record is None:
+                if key_positions.get(tag) is _FIRST:
                     end = raw.find(sep, cut + 1)
                     key = raw[cut + 1 : end] if end >= 0 else raw[cut + 1 :]
-                else:
-                    parts = raw.split(sep)
-                    try:
-                        key = parts[kp[0]]
-                    except IndexError:
-                        pass
-                    else:
-                        if kp[1]:
-                            key = key.split(comp)[0]
-            record = steps.get((current, tag, key))
-            if record is None:
-                record = self._record(current, tag, key, kp is not None)
+                    record = steps.get((current, tag, key))
+                if record is None:
+                    record = self._keyed(raw, tag, cut, current)
             kind, target, fullmatch, screen, index, max_use, step = record
             if kind < 0:
                 state.current = current
