@@ -60,8 +60,10 @@ def _check_value(e: ElementDef, value: str, d: Delimiters) -> str | None:
             return "7"
     if e.codes is not None and value not in e.codes:
         return "7"
-    if kind == "AN" and not value.strip(" "):
-        return "6"
+    if kind in ("AN", "ID") and value.endswith(" ") and (
+        not value.strip(" ") or len(value.rstrip(" ")) >= e.min
+    ):
+        return "6"  # all spaces, or trailing spaces the minimum length does not need
     if e.pattern and not re.fullmatch(e.pattern, value):
         return "I12"
     return None

@@ -69,7 +69,7 @@ def element_value(e: ElementDef, free: str, boundary: str) -> str:
     if e.external and (listed := code_set(e.external)) is not None:
         return _codes(listed)
     if kind == "ID":
-        return f"{free}{{{lo},{hi}}}"
+        return _text(free, lo, hi, boundary)
     if kind == "DT":
         return DATE8 if hi >= 8 else DATE6
     if kind == "TM":
@@ -83,6 +83,14 @@ def element_value(e: ElementDef, free: str, boundary: str) -> str:
         )
     if kind.startswith("N"):
         return f"-?\\d{{{lo},{hi}}}"
+    return _text(free, lo, hi, boundary)
+
+
+def _text(free: str, lo: int, hi: int, boundary: str) -> str:
+    """AN and uncoded ID values: no trailing spaces (X12.6: they are suppressed unless the
+    minimum length needs them), hence never all spaces."""
+    if lo <= 1:
+        return f"{free}{{1,{hi}}}(?<! )"
     return f"(?! +{boundary}){free}{{{lo},{hi}}}"
 
 
