@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mappers.x12.balancing import check_835
 from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
 from mappers.x12.elements import check_elements
@@ -96,6 +97,7 @@ class _SetInProgress:
 @dataclass
 class _Engine:
     build: bool
+    balancing: bool = False
     report: Report = field(default_factory=Report)
     interchange: InterchangeReport | None = None
     group: GroupReport | None = None
@@ -257,7 +259,8 @@ class _Engine:
         if g.functional_id and guide.functional_group != g.functional_id:
             report.codes.append("1")
         walker = walker_for(guide, d)
-        self.current = _SetInProgress(report, walker, start(guide, report, self.build), guide)
+        build = self.build or (self.balancing and guide.transaction == "835")
+        self.current = _SetInProgress(report, walker, start(guide, report, build), guide)
         return True
 
     def _skip_set(self, segs: list[str], i: int, sep: str) -> int:
@@ -287,13 +290,16 @@ class _Engine:
         if not state.finished:  # type: ignore[attr-defined]
             assert cur.walker is not None
             end_without_trailer(cur.walker, state, cur.report)  # type: ignore[arg-type]
-        if self.build and state.root is not None:  # type: ignore[attr-defined]
-            ic, g = self.interchange, self.group
-            self.finished_sets.append((TransactionSet(
-                state.root,  # type: ignore[attr-defined]
-                ic.isa if ic else [], g.gs if g else [], self.delimiters or Delimiters(),
-                cur.guide.id,
-            ), cur.report))
+        root = state.root  # type: ignore[attr-defined]
+        if root is None:
+            return
+        ic, g = self.interchange, self.group
+        ts = TransactionSet(root, ic.isa if ic else [], g.gs if g else [],
+                            self.delimiters or Delimiters(), cur.guide.id)
+        if cur.guide.transaction == "835":
+            cur.report.warnings.extend(check_835(ts))
+        if self.build:
+            self.finished_sets.append((ts, cur.report))
 
     def _close_group(self, missing_trailer: bool) -> None:
         if self.group is not None and missing_trailer:
@@ -338,9 +344,9 @@ def _select(candidates: list[Guide], next_parts: list[str]) -> Guide | None:
 
 
 def _run(
-    source: Source, build: bool
+    source: Source, build: bool, balancing: bool = False
 ) -> Iterator[tuple[_Engine, list[tuple[TransactionSet, SetReport]]]]:
-    engine = _Engine(build=build)
+    engine = _Engine(build=build, balancing=balancing)
     for item in read_batches(source):
         if isinstance(item, Batch):
             # The walk allocates many small acyclic objects (segments, loops, findings): the
@@ -363,9 +369,13 @@ def _run(
     yield engine, engine.finished_sets
 
 
-def validate(source: Source) -> Report:
-    """Check a whole file (bytes, text, path or binary stream) without keeping its segments."""
-    reports = [engine.report for engine, _ in _run(source, build=False)]
+def validate(source: Source, balancing: bool = False) -> Report:
+    """Check a whole file (bytes, text, path or binary stream) without keeping its segments.
+
+    ``balancing`` adds the 835 balancing warnings (``balancing.py``), for which each 835 set is
+    held as a tree while it is checked; ``parse`` always adds them.
+    """
+    reports = [engine.report for engine, _ in _run(source, build=False, balancing=balancing)]
     return reports[-1]
 
 

@@ -168,12 +168,12 @@ def test_277ca_fixture_acknowledges_the_837p_fixture() -> None:
     assert trn == [f"TRN*2*{c}" for c in claims]
     assert "STC*A1:20*" in BASE_277CA and "STC*A7:" in BASE_277CA
     assert "REF*1K*PAYERCTRL0001~" in BASE_277CA
-    assert "CLP*PCN-1001*1*160*118*20*12*PAYERCTRL0001*" in BASE_835
+    assert "CLP*PCN-1001*1*160*98*20*12*PAYERCTRL0001*" in BASE_835
 
 
 # --- broken variants: both reject -------------------------------------------------------------
 
-BPR_835 = "BPR*I*233.50*C*ACH*CCP*01*123000248*DA*55550001*1600054321**01*121000358*DA*99990002*"
+BPR_835 = "BPR*I*213.50*C*ACH*CCP*01*123000248*DA*55550001*1600054321**01*121000358*DA*99990002*"
 BROKEN: list[Case] = [
     # 837P (the fixture without PWK*CT*AD)
     case("837P", "SE01-wrong", ("SE*40*0001", "SE*41*0001"), recount_se=False),
@@ -215,8 +215,8 @@ BROKEN: list[Case] = [
     case("835", "missing-TRN", ("TRN*1*EFT20261121001*1600054321", "")),
     case("835", "missing-PER-BL", ("PER*BL*PROVIDER SERVICES*TE*8005550199", "")),
     case("835", "not-used-ST03", ("ST*835*0001", "ST*835*0001*005010X221A1")),
-    case("835", "bad-code-CLP02", ("CLP*PCN-1001*1*160*118*20*12*PAYERCTRL0001*11*1",
-                                   "CLP*PCN-1001*9*160*118*20*12*PAYERCTRL0001*11*1")),
+    case("835", "bad-code-CLP02", ("CLP*PCN-1001*1*160*98*20*12*PAYERCTRL0001*11*1",
+                                   "CLP*PCN-1001*9*160*98*20*12*PAYERCTRL0001*11*1")),
     case("835", "bad-state-1000A", ("N4*SALEM*OR*97301", "N4*SALEM*NP*97301")),
     case("835", "REF-EV-after-DTM-405", ("REF*EV*FACADECLINIC", ""),
          ("DTM*405*20261120", "DTM*405*20261120~REF*EV*FACADECLINIC")),
