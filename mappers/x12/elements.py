@@ -15,7 +15,7 @@ from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import ElementError
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
-__all__ = ["check_elements", "check_syntax", "parse_syntax"]
+__all__ = ["check_elements", "check_syntax", "implied", "parse_syntax", "usage_of"]
 
 _DATE8 = re.compile(DATE8)
 _DATE6 = re.compile(DATE6)
@@ -161,3 +161,25 @@ def check_syntax(seg: SegmentDef, parts: list[str]) -> list[ElementError]:
         elif kind == "L" and have[0] and not any(have[1:]):
             out.append(ElementError(refs[1], "2", message=f"List conditional ({note})"))
     return out
+
+
+def usage_of(seg: SegmentDef, position: int) -> str:
+    return seg.elements[position - 1].usage if position <= len(seg.elements) else "N"
+
+
+def implied(seg: SegmentDef, kind: str, refs: tuple[int, ...]) -> bool:
+    """Whether the guide's usages already settle a syntax note: the pattern makes every R
+    element present and every N element absent, so e.g. P0809 on an NM1 whose NM108 and NM109
+    are both required can never fail."""
+    use = [usage_of(seg, i) for i in refs]
+    if kind == "P":
+        return all(u == "R" for u in use) or all(u == "N" for u in use)
+    if kind == "R":
+        return "R" in use
+    if kind == "E":
+        return sum(u != "N" for u in use) <= 1
+    if kind == "C":
+        return use[0] == "N" or all(u == "R" for u in use[1:])
+    if kind == "L":
+        return use[0] == "N" or "R" in use[1:]
+    return False

@@ -14,10 +14,11 @@ from functools import lru_cache
 
 from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
+from mappers.x12.elements import implied, parse_syntax
 from mappers.x12.rules import DATE_FORMAT_AT
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
-__all__ = ["element_value", "segment_pattern"]
+__all__ = ["element_value", "segment_pattern", "segment_source", "syntax_guards"]
 
 def _optional(pattern: str) -> str:
     """``pattern`` or nothing, as an alternation: the engine runs an empty branch much faster
@@ -152,9 +153,15 @@ def _dated_pair(seg: SegmentDef, sep: str) -> tuple[int, str, bool] | None:
 @lru_cache(maxsize=4096)
 def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
     """The full-match pattern of ``seg`` under the interchange's delimiters."""
+    return re.compile(segment_source(seg, d))
+
+
+def segment_source(seg: SegmentDef, d: Delimiters) -> str:
+    """The pattern source of one segment (no terminator): used alone on a segment and, followed
+    by a line break, inside the pattern of a whole transaction set (``setmatch.py``)."""
     delims = re.escape(d.element + d.component + d.repetition + d.segment)
     free = f"[^{delims}\\x00-\\x1f\\ufffd]"
-    boundary = f"(?:[{delims}]|\\Z)"
+    boundary = f"(?:[{delims}\\n]|\\Z)"
     sep, comp, rep = (re.escape(x) for x in (d.element, d.component, d.repetition))
     parts: list[tuple[str, bool]] = []
     dated = _dated_pair(seg, sep)
@@ -166,10 +173,53 @@ def segment_pattern(seg: SegmentDef, d: Delimiters) -> re.Pattern[str]:
             continue
         if isinstance(item, CompositeDef):
             value = _composite(item, free, boundary, comp) if item.usage != "N" else "(?!)"
+        elif "zip9" in seg.rules and seg.tag == "N4" and item.position == 3:
+            value = _zip9(item, free, sep)
         else:
             value = element_value(item, free, boundary)
         value = _repeated(value, item.repeat, rep)
         required = item.usage == "R"
         parts.append((value if required else _optional(value), required))
     body = re.escape(seg.tag) + _sequence(parts, sep)
-    return re.compile(body + f"(?<![{delims}])")
+    return body + f"(?<![{delims}])"
+
+
+def _zip9(e: ElementDef, free: str, sep: str) -> str:
+    """N403 where the guide wants ZIP+4: nine digits, unless N404 names a country other than
+    the US (TR3 837 2010AA / 2310C / 2310E N403 notes)."""
+    other_country = f"(?={sep}(?!US(?:{sep}|\\n|\\Z))[A-Z])"
+    return f"(?:\\d{{9}}|{free}{{{e.min},{e.max}}}{other_country})"
+
+
+def syntax_guards(seg: SegmentDef, sep: str) -> str:
+    """X12 syntax notes the usages do not settle, as look-aheads at the segment's start
+    (the whole-set fast path searches for segments that break them, ``setmatch.py``).
+
+    P paired (all or none), R required (at least one), E exclusion (at most one), C conditional
+    (if the first, all the others), L list conditional (if the first, at least one other).
+    """
+    guards = []
+    for note in seg.syntax:
+        kind, refs = parse_syntax(note)
+        if implied(seg, kind, refs):
+            continue
+        present = {k: _present(k, sep) for k in refs}
+        p = {k: f"(?={v})" for k, v in present.items()}
+        a = {k: f"(?!{v})" for k, v in present.items()}
+        if kind == "P":
+            guards += [f"(?!{p[i]}{a[j]})" for i in refs for j in refs if i != j]
+        elif kind == "R":
+            guards.append("(?!" + "".join(a[k] for k in refs) + ")")
+        elif kind == "E":
+            guards += [f"(?!{p[i]}{p[j]})" for i in refs for j in refs if i < j]
+        elif kind == "C":
+            guards += [f"(?!{p[refs[0]]}{a[k]})" for k in refs[1:]]
+        elif kind == "L":
+            guards.append(f"(?!{p[refs[0]]}" + "".join(a[k] for k in refs[1:]) + ")")
+    return "".join(guards)
+
+
+def _present(position: int, sep: str) -> str:
+    """Element ``position`` of the segment starting here holds a value."""
+    other = f"[^{sep}\\n]"
+    return f"{other}*(?:{sep}{other}*){{{position - 1}}}{sep}{other}"

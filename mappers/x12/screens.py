@@ -1,18 +1,17 @@
 """One compiled yes/no test per segment definition for the rules a pattern cannot express.
 
-The test is true when the segment may break a syntax note or a guide rule (ZIP+4, date format,
-NPI check digit); only then does the walker run the checks that name the problem. Valid segments
-pay one call.
+The test is true when the segment may break a syntax note, a date range's order or an NPI check
+digit (patterns check ZIP+4 and date formats); only then does the walker run the checks that
+name the problem. Valid segments pay one call.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from mappers.x12.elements import parse_syntax
+from mappers.x12.elements import implied, parse_syntax
 from mappers.x12.rules import DATE_FORMAT_AT, check_dtp, npi_is_valid
 from mappers.x12.schema import SegmentDef
 
@@ -20,33 +19,9 @@ __all__ = ["Screen", "segment_screen"]
 
 Screen = Callable[[list[str]], bool]
 
-_ZIP9 = re.compile(r"\d{9}").fullmatch
-
 
 def _dtp_bad(parts: list[str], at: int) -> bool:
     return check_dtp(parts, at) is not None
-
-
-def _usage(seg: SegmentDef, position: int) -> str:
-    return seg.elements[position - 1].usage if position <= len(seg.elements) else "N"
-
-
-def _implied(seg: SegmentDef, kind: str, refs: tuple[int, ...]) -> bool:
-    """Whether the guide's usages already settle a syntax note: the pattern makes every R
-    element present and every N element absent, so e.g. P0809 on an NM1 whose NM108 and NM109
-    are both required can never fail."""
-    use = [_usage(seg, i) for i in refs]
-    if kind == "P":
-        return all(u == "R" for u in use) or all(u == "N" for u in use)
-    if kind == "R":
-        return "R" in use
-    if kind == "E":
-        return sum(u != "N" for u in use) <= 1
-    if kind == "C":
-        return use[0] == "N" or all(u == "R" for u in use[1:])
-    if kind == "L":
-        return use[0] == "N" or "R" in use[1:]
-    return False
 
 
 @lru_cache(maxsize=4096)
@@ -60,7 +35,7 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
     always: list[str] = []
     by_first: dict[int, list[str]] = {}
     namespace: dict[str, Any] = {
-        "_dtp": _dtp_bad, "_npi": npi_is_valid, "_zip9": _ZIP9,
+        "_dtp": _dtp_bad, "_npi": npi_is_valid,
     }
 
     def add(first: int, term: str) -> None:
@@ -68,7 +43,7 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
 
     for note in seg.syntax:
         kind, refs = parse_syntax(note)
-        if _implied(seg, kind, refs):
+        if implied(seg, kind, refs):
             continue
         top = max(top, *refs)
         v = [f"p[{i}]" for i in refs]
@@ -82,9 +57,6 @@ def segment_screen(seg: SegmentDef) -> Screen | None:
             add(refs[0], f"({v[0]} and not ({' and '.join(v[1:])}))")
         elif kind == "L":
             add(refs[0], f"({v[0]} and not ({' or '.join(v[1:])}))")
-    if "zip9" in seg.rules:
-        top = max(top, 4)
-        add(3, "(p[3] and p[4] in ('', 'US') and not _zip9(p[3]))")
     if seg.tag in DATE_FORMAT_AT and len(seg.elements) > DATE_FORMAT_AT[seg.tag]:
         at = DATE_FORMAT_AT[seg.tag]
         qualifier = seg.elements[at - 1]

@@ -390,6 +390,12 @@ class SetWalker:
         self, target: SegmentDef, parts: list[str], position: int, errors: list[SegmentError]
     ) -> None:
         found = check_elements(target, parts, self.d)
+        if target.syntax:
+            found.extend(check_syntax(target, parts))
+        if "zip9" in target.rules:
+            z = check_zip9(parts)
+            if z is not None:
+                found.append(z)
         if target.tag in DATE_FORMAT_AT:
             dated = check_dtp(parts, DATE_FORMAT_AT[target.tag])
             if dated is not None:
@@ -402,14 +408,10 @@ class SetWalker:
     def _extra(
         self, target: SegmentDef, parts: list[str], state: _WalkState, report: SetReport
     ) -> None:
-        """Name what the screen flagged: syntax notes, code lists, guide rules, HL links."""
+        """Name what the screen flagged: syntax notes, a date range's order, an NPI."""
         found: list[ElementError] = []
         if target.syntax:
             found.extend(check_syntax(target, parts))
-        if "zip9" in target.rules:
-            z = check_zip9(parts)
-            if z is not None:
-                found.append(z)
         if target.tag in DATE_FORMAT_AT:
             e = check_dtp(parts, DATE_FORMAT_AT[target.tag])
             if e is not None:
