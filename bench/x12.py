@@ -4,7 +4,7 @@ Builds a 10,000-claim 835 (100 sets of 100 claims) and a 10,000-claim 837P (10 s
 from the project's fixtures, then times on the same machine in the same run:
 
 - floor: ``bytes.split`` into segments and elements, counting CLP/CLM, keeping nothing;
-- ours: ``mappers.x12.validate`` (envelopes, loops, segments, elements, guide rules) from bytes;
+- ours: ``mappers.x12.engine`` (envelopes, loops, segments, elements, guide rules) from bytes;
 - ours + tree: ``mappers.x12.parse`` (the same, plus the loop tree of every set);
 - pyx12: ``x12n_document`` full validation with its 999 (once: it is slow).
 

@@ -12,7 +12,7 @@ __all__ = ["add_x12_commands"]
 
 def _validate(args: argparse.Namespace) -> int:
     from mappers.x12.acks import acknowledgments
-    from mappers.x12.validate import validate
+    from mappers.x12.engine import validate
     from mappers.x12.writer import CountingControlNumbers
 
     path = Path(args.file)
@@ -42,7 +42,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from mappers.x12.validate import iter_transaction_sets
+    from mappers.x12.engine import iter_transaction_sets
 
     path = Path(args.file)
     if not path.is_file():

@@ -14,6 +14,7 @@ A source is bytes, text, a path or a binary stream; it is read in chunks.
 
 from mappers.x12.acks import ack_999, ack_ta1, acknowledgments
 from mappers.x12.delimiters import Delimiters
+from mappers.x12.engine import iter_transaction_sets, parse, validate, validate_bytes
 from mappers.x12.errors import (
     ElementError,
     GroupReport,
@@ -23,7 +24,6 @@ from mappers.x12.errors import (
     SetReport,
 )
 from mappers.x12.tree import Loop, Segment, TransactionSet
-from mappers.x12.validate import iter_transaction_sets, parse, validate, validate_bytes
 from mappers.x12.writer import (
     ControlNumbers,
     CountingControlNumbers,

@@ -128,8 +128,10 @@ def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]
                 break
             complete, buf = buf[:cut], buf[cut + 1 :]
             if term not in "\r\n":
+                if "\r" in complete:
+                    complete = complete.replace(term + "\r\n", term)
                 if "\n" in complete:
-                    complete = complete.replace(term + "\r\n", term).replace(term + "\n", term)
+                    complete = complete.replace(term + "\n", term)
             elif term == "\n":
                 complete = complete.replace("\r", "")
             segments = complete.split(term)

@@ -32,7 +32,7 @@ from mappers.x12.schema import (
 from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
 
-__all__ = ["SetWalker", "STOP_TAGS", "walker_for"]
+__all__ = ["SetWalker", "STOP_TAGS", "WalkState", "walker_for"]
 
 # Envelope segments that end a transaction set even when its SE is missing.
 STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
@@ -232,7 +232,7 @@ class SetWalker:
         segs: list[str],
         start: int,
         report: SetReport,
-        state: _WalkState,
+        state: WalkState,
     ) -> int | None:
         """Consume ``segs[start:]`` up to and including SE; the index after SE, or None when the
         batch ended first (call again with the next batch and the same ``state``)."""
@@ -346,7 +346,7 @@ class SetWalker:
         state.current = current
         return None
 
-    def _move(self, step: _Step, state: _WalkState, errors: list[SegmentError], tag: str
+    def _move(self, step: _Step, state: WalkState, errors: list[SegmentError], tag: str
               ) -> _Frame:
         """Close and open loops for a step that leaves the current loop or skips ahead."""
         stack = state.stack
@@ -406,7 +406,7 @@ class SetWalker:
         errors.append(SegmentError(target.tag, position, target.loop.id, "8", found))
 
     def _extra(
-        self, target: SegmentDef, parts: list[str], state: _WalkState, report: SetReport
+        self, target: SegmentDef, parts: list[str], state: WalkState, report: SetReport
     ) -> None:
         """Name what the screen flagged: syntax notes, a date range's order, an NPI."""
         found: list[ElementError] = []
@@ -452,7 +452,7 @@ class SetWalker:
         else:
             report.errors.append(error)
 
-    def _check_hl(self, parts: list[str], state: _WalkState) -> list[ElementError]:
+    def _check_hl(self, parts: list[str], state: WalkState) -> list[ElementError]:
         """HL01 counts from 1; HL02 names the enclosing HL; HL04 says whether a child follows."""
         out: list[ElementError] = []
         hl01 = parts[1] if len(parts) > 1 else ""
@@ -478,7 +478,7 @@ class SetWalker:
         state.pending_hl = (hl01, hl04, state.position, frame.loop.id)
         return out
 
-    def _settle_hl04(self, state: _WalkState, new_parent: str | None) -> None:
+    def _settle_hl04(self, state: WalkState, new_parent: str | None) -> None:
         """The previous HL's HL04 against what followed it (a child HL or not)."""
         if state.pending_hl is None:
             return
@@ -492,7 +492,7 @@ class SetWalker:
                              message=f"HL04 is {hl04} but {word}")
             ]))
 
-    def _close(self, state: _WalkState, report: SetReport, parts: list[str]) -> None:
+    def _close(self, state: WalkState, report: SetReport, parts: list[str]) -> None:
         state.finished = True
         self._settle_hl04(state, None)
         # Required loops and segments after the last one seen, up to SE, were matched above.
@@ -504,7 +504,7 @@ class SetWalker:
         if se02 != report.st02:
             report.codes.append("3")
 
-    def _missing(self, item: SegmentDef | LoopDef, state: _WalkState, errors: list[SegmentError]
+    def _missing(self, item: SegmentDef | LoopDef, state: WalkState, errors: list[SegmentError]
                  ) -> None:
         seg = item if isinstance(item, SegmentDef) else item.trigger
         loop_id = item.loop.id if isinstance(item, SegmentDef) else item.id
@@ -512,7 +512,7 @@ class SetWalker:
                                    message=f"Required {'segment' if item is seg else 'loop'} "
                                            f"{seg.tag} ({seg.name}) missing in loop {loop_id}"))
 
-    def _unexpected(self, raw: str, tag: str, state: _WalkState) -> SegmentError:
+    def _unexpected(self, raw: str, tag: str, state: WalkState) -> SegmentError:
         loop_id = state.current.loop.id
         if not _TAG.fullmatch(tag):
             return SegmentError(tag[:3], state.position, loop_id, "1")
@@ -535,7 +535,7 @@ _KNOWN_ELSEWHERE = frozenset(
 )
 
 
-class _WalkState:
+class WalkState:
     """Where the walk of one transaction set is, across batches."""
 
     __slots__ = ("stack", "current", "position", "build", "root", "hl_count", "pending_hl",
@@ -557,11 +557,11 @@ class _WalkState:
         self.finished = False
 
 
-def start(guide: Guide, report: SetReport, build: bool) -> _WalkState:
-    return _WalkState(guide, report, build)
+def start(guide: Guide, report: SetReport, build: bool) -> WalkState:
+    return WalkState(guide, report, build)
 
 
-def end_without_trailer(walker: SetWalker, state: _WalkState, report: SetReport) -> None:
+def end_without_trailer(walker: SetWalker, state: WalkState, report: SetReport) -> None:
     """The set ended (next ST/GE/IEA, or end of file) before its SE."""
     walker._settle_hl04(state, None)
     report.segment_count = state.position

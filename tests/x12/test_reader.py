@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from mappers.x12.delimiters import Delimiters
+from mappers.x12.engine import parse, validate
 from mappers.x12.reader import Batch, Problem, read_batches
-from mappers.x12.validate import parse, validate
 from tests.x12.conftest import fixture_text
 
 

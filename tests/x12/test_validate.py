@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mappers.x12.engine import validate
 from mappers.x12.errors import SegmentError, SetReport
-from mappers.x12.validate import validate
 from tests.x12.conftest import edit_segments, recount
 
 

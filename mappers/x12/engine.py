@@ -12,6 +12,7 @@ import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mappers.x12.balancing import check_835
 from mappers.x12.dates import DATE6, DATE8, TIME
@@ -29,8 +30,16 @@ from mappers.x12.guides import SUPPORTED_VERSIONS, guides_for
 from mappers.x12.patterns import segment_pattern
 from mappers.x12.reader import Batch, Source, read_batches
 from mappers.x12.schema import Guide, load_guide
+from mappers.x12.setmatch import FAST_MIN_SEGMENTS, set_matcher
 from mappers.x12.tree import TransactionSet
-from mappers.x12.walker import SetWalker, end_without_trailer, start, walker_for
+from mappers.x12.walker import (
+    STOP_TAGS,
+    SetWalker,
+    WalkState,
+    end_without_trailer,
+    start,
+    walker_for,
+)
 
 __all__ = ["parse", "validate", "validate_bytes"]
 
@@ -89,9 +98,42 @@ def _gs_problems(gs: list[str]) -> list[str]:
 class _SetInProgress:
     report: SetReport
     walker: SetWalker | None
-    state: object | None
+    state: WalkState | None
     guide: Guide | None
     skip_count: int = 0
+    fast: bool = False
+    """Held until its SE to be matched whole (``setmatch.py``); walked when that fails."""
+    held_text: list[str] = field(default_factory=list)
+    held_segs: list[str] = field(default_factory=list)
+
+
+class _BatchText:
+    """A batch's segments as one text, each followed by a line break, with a cursor that maps
+    segment indexes to offsets without rescanning."""
+
+    def __init__(self, segs: list[str]) -> None:
+        self.segs = segs
+        self.text = "\n" + "\n".join(segs) + "\n"
+        self.index = 0
+        self.offset = 1
+
+    def offset_of(self, i: int) -> int:
+        if i < self.index:
+            self.index, self.offset = 0, 1
+        self.offset += sum(map(len, self.segs[self.index : i])) + (i - self.index)
+        self.index = i
+        return self.offset
+
+
+@lru_cache(maxsize=16)
+def _stop_pattern(sep: str) -> re.Pattern[str]:
+    """An envelope segment (ISA, GS, ST, GE, IEA) starting a line: a set breaks there."""
+    tags = "|".join(sorted(STOP_TAGS))
+    return re.compile(f"\\n(?:{tags})(?:{re.escape(sep)}|\\n)")
+
+
+# Sets held longer than this (one ST with a hundred thousand claims) are walked as they stream.
+_HOLD_LIMIT = 8 << 20
 
 
 @dataclass
@@ -120,11 +162,20 @@ class _Engine:
         if batch.starts_interchange:
             self._open_interchange(segs[0].split(sep))
             i = 1
+        text: _BatchText | None = None
         while i < n:
             cur = self.current
             if cur is not None:
-                if cur.walker is not None:
-                    after = cur.walker.walk(segs, i, cur.report, cur.state)  # type: ignore[arg-type]
+                if cur.fast:
+                    if text is None:
+                        text = _BatchText(segs)
+                    fast_after = self._fast(cur, text, i, d)
+                    if fast_after is None:
+                        return
+                    i = fast_after
+                    continue
+                if cur.walker is not None and cur.state is not None:
+                    after = cur.walker.walk(segs, i, cur.report, cur.state)
                     if after is None:
                         return
                     i = after
@@ -141,6 +192,55 @@ class _Engine:
                 continue
             i += 1
             self._envelope(tag, raw.split(sep), d)
+
+    def _fast(self, cur: _SetInProgress, bt: _BatchText, i: int, d: Delimiters) -> int | None:
+        """Hold the set until its SE, then accept it whole or walk it; the index to go on
+        from, or None when the batch ended inside the set."""
+        text, sep = bt.text, d.element
+        offset = bt.offset_of(i)
+        se = text.find("\nSE" + sep, offset - 1)
+        limit = len(text) if se < 0 else se
+        # A fresh set starts with its own ST at ``offset``; a held one goes on from a break.
+        start = offset if not cur.held_text else offset - 1
+        if _stop_pattern(sep).search(text, start, limit) is not None:
+            return self._unhold(cur, i)  # the envelope breaks inside: walk to say where
+        if se < 0:
+            cur.held_text.append(text[offset - (0 if cur.held_text else 1) :])
+            cur.held_segs.extend(bt.segs[i:])
+            if sum(map(len, cur.held_text)) > _HOLD_LIMIT:
+                self._unhold(cur, len(bt.segs))
+            return None
+        end = text.find("\n", se + 1) + 1
+        after = i + text.count("\n", offset, end)
+        bt.index, bt.offset = after, end
+        total = len(cur.held_segs) + (after - i)
+        assert cur.guide is not None and cur.walker is not None and cur.state is not None
+        matcher = set_matcher(cur.guide, d) if total >= FAST_MIN_SEGMENTS else None
+        if matcher is not None and matcher.accepts(
+            "".join(cur.held_text) + text[offset - (0 if cur.held_text else 1) : end],
+            cur.report.st02, sep,
+        ):
+            cur.report.segment_count = total
+            cur.state.finished = True
+            self.current = None
+            return after
+        whole = cur.held_segs + bt.segs[i:after]
+        cur.held_text, cur.held_segs, cur.fast = [], [], False
+        stopped = cur.walker.walk(whole, 0, cur.report, cur.state)
+        self._finish_set()
+        if stopped is not None and stopped < len(whole):
+            # A bare "SE" ended the set early: what follows goes through the envelope again.
+            self.feed(Batch(d, whole[stopped:], False))
+        return after
+
+    def _unhold(self, cur: _SetInProgress, i: int) -> int:
+        """Leave the fast path: walk what was held; the walk goes on from ``i``."""
+        cur.fast = False
+        if cur.held_segs:
+            assert cur.walker is not None and cur.state is not None
+            cur.walker.walk(cur.held_segs, 0, cur.report, cur.state)
+        cur.held_text, cur.held_segs = [], []
+        return i
 
     def _open_interchange(self, isa: list[str]) -> None:
         self._close_interchange(premature=True)
@@ -260,7 +360,8 @@ class _Engine:
             report.codes.append("1")
         walker = walker_for(guide, d)
         build = self.build or (self.balancing and guide.transaction == "835")
-        self.current = _SetInProgress(report, walker, start(guide, report, build), guide)
+        self.current = _SetInProgress(report, walker, start(guide, report, build), guide,
+                                      fast=not build)
         return True
 
     def _skip_set(self, segs: list[str], i: int, sep: str) -> int:
@@ -283,20 +384,22 @@ class _Engine:
 
     def _finish_set(self) -> None:
         cur = self.current
+        if cur is not None and cur.fast:
+            self._unhold(cur, 0)  # the input ended inside a held set: walk what there is
         self.current = None
         if cur is None or cur.state is None or cur.guide is None:
             return
         state = cur.state
-        if not state.finished:  # type: ignore[attr-defined]
+        if not state.finished:
             assert cur.walker is not None
-            end_without_trailer(cur.walker, state, cur.report)  # type: ignore[arg-type]
-        root = state.root  # type: ignore[attr-defined]
+            end_without_trailer(cur.walker, state, cur.report)
+        root = state.root
         if root is None:
             return
         ic, g = self.interchange, self.group
         ts = TransactionSet(root, ic.isa if ic else [], g.gs if g else [],
                             self.delimiters or Delimiters(), cur.guide.id)
-        if cur.guide.transaction == "835":
+        if cur.guide.transaction == "835" and self.balancing:
             cur.report.warnings.extend(check_835(ts))
         if self.build:
             self.finished_sets.append((ts, cur.report))
@@ -383,11 +486,12 @@ def validate_bytes(data: bytes) -> Report:
     return validate(data)
 
 
-def parse(source: Source) -> tuple[list[TransactionSet], Report]:
-    """Every transaction set as a loop tree, plus the validation report."""
+def parse(source: Source, balancing: bool = True) -> tuple[list[TransactionSet], Report]:
+    """Every transaction set as a loop tree, plus the validation report (with the 835
+    balancing warnings unless ``balancing`` is false)."""
     sets: list[TransactionSet] = []
     report = Report()
-    for engine, done in _run(source, build=True):
+    for engine, done in _run(source, build=True, balancing=balancing):
         sets.extend(ts for ts, _ in done)
         report = engine.report
     return sets, report
@@ -395,5 +499,5 @@ def parse(source: Source) -> tuple[list[TransactionSet], Report]:
 
 def iter_transaction_sets(source: Source) -> Iterator[tuple[TransactionSet, SetReport]]:
     """One transaction set at a time (memory stays flat on huge files), with its verdict."""
-    for _, done in _run(source, build=True):
+    for _, done in _run(source, build=True, balancing=True):
         yield from done
