@@ -20,19 +20,28 @@ from mappers.x12.tree import Loop, Segment, TransactionSet
 __all__ = ["check_835"]
 
 
+_ZERO = Decimal(0)
+
+
 def _amount(seg: Segment, position: int) -> Decimal:
+    elements = seg.elements
+    value = elements[position] if position < len(elements) else ""
+    if not value:
+        return _ZERO
     try:
-        return Decimal(seg.get(position) or "0")
+        return Decimal(value)
     except InvalidOperation:
-        return Decimal(0)
+        return _ZERO
 
 
 def _cas_total(segments: list[Segment]) -> Decimal:
     """CAS03, 06, 09, 12, 15, 18: the amounts of up to six adjustments per CAS."""
     total = Decimal(0)
     for cas in segments:
-        for position in (3, 6, 9, 12, 15, 18):
-            total += _amount(cas, position)
+        elements = cas.elements
+        for position in range(3, min(len(elements), 19), 3):
+            if elements[position]:
+                total += _amount(cas, position)
     return total
 
 
@@ -47,8 +56,13 @@ def _warning(seg: Segment, position: int, loop: str, element: int, message: str
 def check_835(ts: TransactionSet) -> list[SegmentError]:
     """The balancing findings of one 835 transaction set (empty when it balances)."""
     positions: dict[int, int] = {}
-    for n, seg in enumerate(ts.root.walk(), 1):
-        positions[id(seg)] = n
+
+    def where(seg: Segment) -> int:
+        """Its position from ST = 1 (counted only when something does not balance)."""
+        if not positions:
+            positions.update((id(s), n) for n, s in enumerate(ts.root.walk(), 1))
+        return positions[id(seg)]
+
     found: list[SegmentError] = []
     paid = Decimal(0)
     for claim in _loops(ts.root, "2100"):
@@ -65,22 +79,24 @@ def check_835(ts: TransactionSet) -> list[SegmentError]:
             line_cas.extend(cas)
             expected = _amount(svc, 2) - _cas_total(cas)
             if expected != _amount(svc, 3):
-                found.append(_warning(svc, positions[id(svc)], "2110", 3,
+                found.append(_warning(svc, where(svc), "2110", 3,
                                       f"SVC03 should be {expected} (SVC02 - line CAS)"))
         expected = _amount(clp, 3) - _cas_total(claim_cas) - _cas_total(line_cas)
         if expected != _amount(clp, 4):
-            found.append(_warning(clp, positions[id(clp)], "2100", 4,
+            found.append(_warning(clp, where(clp), "2100", 4,
                                   f"CLP04 should be {expected} (CLP03 - claim and line CAS)"))
         paid += _amount(clp, 4)
-    bpr = next((s for s in ts.root.walk() if s.tag == "BPR"), None)
+    header = next(ts.root.loops("HEADER"), ts.root)
+    bpr = next(header.segments("BPR"), None)
     if bpr is not None:
         provider_adjustments = Decimal(0)
-        for plb in (s for s in ts.root.walk() if s.tag == "PLB"):
+        footer = next(ts.root.loops("FOOTER"), None)
+        for plb in footer.segments("PLB") if footer is not None else ():
             for position in range(4, len(plb.elements), 2):
                 provider_adjustments += _amount(plb, position)
         expected = paid - provider_adjustments
         if expected != _amount(bpr, 2):
-            found.append(_warning(bpr, positions[id(bpr)], "HEADER", 2,
+            found.append(_warning(bpr, where(bpr), "HEADER", 2,
                                   f"BPR02 should be {expected} (sum of CLP04 - PLB amounts)"))
     return found
 

@@ -19,7 +19,7 @@ class Segment:
     A segment read from a file keeps its text and splits it into elements on first use.
     """
 
-    __slots__ = ("_elements", "_raw", "_sep", "definition")
+    __slots__ = ("_elements", "_raw", "_sep", "definition", "tag")
 
     def __init__(
         self,
@@ -27,11 +27,13 @@ class Segment:
         definition: SegmentDef | None = None,
         raw: str = "",
         sep: str = "*",
+        tag: str | None = None,
     ) -> None:
         self._elements = elements
         self._raw = raw
         self._sep = sep
         self.definition = definition
+        self.tag: str = tag if tag is not None else self.elements[0]
 
     @property
     def elements(self) -> list[str]:
@@ -43,10 +45,7 @@ class Segment:
     @elements.setter
     def elements(self, value: list[str]) -> None:
         self._elements = value
-
-    @property
-    def tag(self) -> str:
-        return self.elements[0]
+        self.tag = value[0]
 
     def get(self, position: int, component: int = 0, *, component_separator: str = ":") -> str:
         """Element ``position`` (1-based), or one component of it; "" when absent."""

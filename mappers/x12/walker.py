@@ -326,7 +326,7 @@ class SetWalker:
             if build:
                 node = frame.node
                 assert node is not None
-                node.children.append(Segment(parts, target, raw, sep))
+                node.children.append(Segment(parts, target, raw, sep, tag))
             if kind:  # an HL or the SE always opens or closes a loop
                 special = step.special
                 if special == 1:
