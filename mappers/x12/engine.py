@@ -275,7 +275,7 @@ class _Engine:
                 return
             ge01 = parts[1] if len(parts) > 1 else ""
             ge02 = parts[2] if len(parts) > 2 else ""
-            if ge01 != str(len(g.sets)):
+            if not ge01.isdigit() or int(ge01) != len(g.sets):
                 g.codes.append("5")
             if ge02 != g.control_number:
                 g.codes.append("4")
@@ -285,7 +285,7 @@ class _Engine:
             self._close_group(missing_trailer=True)
             iea01 = parts[1] if len(parts) > 1 else ""
             iea02 = parts[2] if len(parts) > 2 else ""
-            if iea01 != str(len(ic.groups)):
+            if not iea01.isdigit() or int(iea01) != len(ic.groups):
                 ic.note_codes.append("021")
             if iea02 != ic.control_number:
                 ic.note_codes.append("001")

@@ -33,10 +33,11 @@ def _repeat(lo: int, hi: int) -> str:
 
 def _loop(loop: LoopDef, d: Delimiters) -> str:
     parts = []
-    for child in loop.children:
-        if child.usage == "N":
+    for index, child in enumerate(loop.children):
+        if child.usage == "N" and index:
             continue  # present means an error: the walker reports it
-        lo = 1 if child.usage == "R" else 0
+        # A loop is entered by its first segment, whatever that segment's usage says.
+        lo = 1 if child.usage == "R" or (index == 0 and loop.parent is not None) else 0
         if isinstance(child, SegmentDef):
             parts.append(f"(?:{segment_source(child, d)}\\n){_repeat(lo, child.max_use)}")
         else:
@@ -89,9 +90,11 @@ def _violations(guide: Guide, sep: str) -> str | None:
                 with_present.append((refs[0], p[refs[0]] + "".join(a[k] for k in refs[1:])))
         tests = list(absent_only)
         if with_present:
+            # Every such test needs some element at ``lowest`` or beyond: a segment with fewer
+            # elements is passed over after one look-ahead.
             lowest = min(position for position, _ in with_present)
-            tests.append(_present(lowest, sep) + "(?:" + "|".join(t for _, t in with_present)
-                         + ")")
+            reaches = f"(?=(?:[^{sep}\\n]*+{sep}){{{lowest - 1}}}+)"
+            tests.append(reaches + "(?:" + "|".join(t for _, t in with_present) + ")")
         # "TAG*" then the tests; a segment that is the bare tag has no element present.
         bare = f"|{re.escape(tag)}(?=\\n)" if absent_only else ""
         branches.append(f"{re.escape(tag)}{sep}(?:" + "|".join(tests) + ")" + bare)
@@ -139,7 +142,8 @@ class SetMatcher:
             return False
         at = text.rfind("\nSE" + sep)
         se = text[at + 1 : -1].split(sep)
-        if len(se) < 3 or se[1] != str(text.count("\n") - 1) or se[2] != st02:
+        if len(se) < 3 or not se[1].isdigit() or int(se[1]) != text.count("\n") - 1 \
+                or se[2] != st02:
             return False
         if not self._hierarchy_holds(text):
             return False

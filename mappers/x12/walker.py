@@ -499,7 +499,7 @@ class SetWalker:
         se01 = parts[1] if len(parts) > 1 else ""
         se02 = parts[2] if len(parts) > 2 else ""
         report.segment_count = state.position
-        if se01 != str(state.position):
+        if not se01.isdigit() or int(se01) != state.position:
             report.codes.append("4")
         if se02 != report.st02:
             report.codes.append("3")

@@ -99,6 +99,13 @@ def test_targeted_breaks_in_large_sets() -> None:
         big.replace("LX*1~\n", "", 1),  # missing loop start
         big.replace("SE*", "SE*1", 1),  # count
     ]
+    cases += [
+        big.replace("NM1*82*1*OKAFOR*ADA****XX*1245319599", "NM1*82*1*OKAFOR*ADA*****1245319599",
+                    1),  # P0809 the other way round: NM109 without NM108
+        big.replace("PER*IC*BILLING OFFICE*TE*5035550100*EM*billing@riverside.example",
+                    "PER*IC*BILLING OFFICE*TE*5035550100**billing@riverside.example", 1),
+        big.replace("SE*", "SE*0", 1),  # a count with a leading zero is still the count
+    ]
     remit = build_835(300, per_set=300).decode()
     cases += [
         remit.replace("CAS*CO*45*20~", "CAS*CO*45*20**97~", 1),  # L050607: CAS05 alone
@@ -108,4 +115,23 @@ def test_targeted_breaks_in_large_sets() -> None:
     for text in cases:
         assert text != big and text != remit
         _same(text.encode())
-        assert not validate(text).valid or "1245319598" in text
+        assert not validate(text).valid or "1245319598" in text or "SE*0" in text
+
+
+def test_a_loop_is_never_entered_without_its_first_segment() -> None:
+    """999 loop 2110 starts with a situational IK4: CTX segments after an IK3 belong to 2100,
+    never to a 2110 entered without its IK4."""
+    blocks = "".join(
+        f"AK2*837*{n:04d}*005010X222A1~IK3*REF*57**3~CTX*CLM01:98765{n:04d}~"
+        "CTX*SITUATIONAL TRIGGER*CLM*43**5:3~IK5*R*5~"
+        for n in range(1, 60)
+    )
+    body = f"ST*999*0001*005010X231A1~AK1*HC*17456*005010X222A1~{blocks}AK9*R*59*59*0~"
+    count = body.count("~") + 1
+    text = (
+        "ISA*00*          *00*          *ZZ*CLEARHOUSE     *ZZ*FACADECLINIC   *261122*0930*^*"
+        "00501*000000001*0*T*:~GS*FA*CLEARHOUSE*FACADECLINIC*20261122*0930*1*X*005010X231A1~"
+        f"{body}SE*{count}*0001~GE*1*1~IEA*1*000000001~"
+    )
+    _same(text.encode())
+    _same(text.replace("CTX*CLM01", "CTX*CLMXX").encode())
