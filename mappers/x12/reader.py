@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -72,6 +73,7 @@ def chunks_of(source: Source, size: int = CHUNK) -> Iterator[str]:
 
 
 _WHITESPACE = " \t\r\n\ufeff"
+_PADDING = "\x00\x1a"  # NUL blocks and Ctrl-Z some systems append at the end of a file
 
 
 def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]:
@@ -93,6 +95,8 @@ def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]
                 buf = stripped
                 if not buf:
                     break
+                if exhausted and not buf.strip(_WHITESPACE + _PADDING):
+                    break  # end-of-file padding after the last interchange
                 if len(buf) < ISA_LENGTH and not exhausted:
                     break
                 if not buf.startswith("ISA"):
@@ -116,8 +120,7 @@ def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]
                 delims = found
                 starting = True
             term = delims.segment
-            if term not in "\r\n":
-                buf = buf.lstrip("\r\n")
+            buf = buf.lstrip("\r\n".replace(term, ""))
             cut = buf.rfind(term)
             if cut < 0:
                 if exhausted and buf.strip(_WHITESPACE):
@@ -127,15 +130,8 @@ def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]
                     buf = ""
                 break
             complete, buf = buf[:cut], buf[cut + 1 :]
-            if term not in "\r\n":
-                if "\r" in complete:
-                    complete = complete.replace(term + "\r\n", term)
-                if "\n" in complete:
-                    complete = complete.replace(term + "\n", term)
-            elif term == "\n":
-                complete = complete.replace("\r", "")
-            segments = complete.split(term)
-            end = _interchange_end(complete, segments, delims)
+            complete, segments = _split(complete, term)
+            end = _interchange_end(complete, segments, delims, starting)
             if end is not None:
                 rest = segments[end + 1 :]
                 segments = segments[: end + 1]
@@ -151,12 +147,37 @@ def read_batches(source: Source, size: int = CHUNK) -> Iterator[Batch | Problem]
             return
 
 
-def _interchange_end(complete: str, segments: list[str], d: Delimiters) -> int | None:
-    """Index of the first IEA segment, if the batch holds one."""
-    marker = "IEA" + d.element
-    if not complete.startswith(marker) and (d.segment + marker) not in complete:
+def _split(complete: str, term: str) -> tuple[str, list[str]]:
+    """Segments of a run of complete ones; line breaks after terminators (LF, CRLF, CR, blank
+    lines) are layout, not data. The common ``~`` + LF costs one replace."""
+    if term not in "\r\n":
+        if "\n" in complete:
+            complete = complete.replace(term + "\n", term)
+        if "\r" in complete or "\n" in complete:
+            complete = re.sub(re.escape(term) + "[\r\n]+", lambda _: term, complete)
+        return complete, complete.split(term)
+    other = "\r\n".replace(term, "")
+    if other in complete:
+        complete = complete.replace(other, "")
+    segments = complete.split(term)
+    if "" in segments:
+        segments = [s for s in segments if s]  # blank lines
+    return complete, segments
+
+
+def _interchange_end(complete: str, segments: list[str], d: Delimiters, starting: bool
+                     ) -> int | None:
+    """Index of the last segment of this interchange in the batch: its IEA, or the segment
+    before an ISA that follows without one (the interchange then ends prematurely)."""
+    iea = "IEA" + d.element
+    has_iea = complete.startswith(iea) or (d.segment + iea) in complete or "IEA" in segments
+    has_isa = (d.segment + "ISA") in complete or (not starting and complete.startswith("ISA"))
+    if not (has_iea or has_isa):
         return None
     for i, seg in enumerate(segments):
-        if seg.startswith(marker) or seg == "IEA":
+        if seg.startswith(iea) or seg == "IEA":
             return i
+        if seg.startswith("ISA") and (i or not starting) \
+                and Delimiters.from_isa(seg + d.segment) is not None:
+            return i - 1  # a whole, readable ISA: the next interchange begins
     return None
