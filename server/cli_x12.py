@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["add_x12_commands"]
@@ -37,27 +38,30 @@ def _validate(args: argparse.Namespace) -> int:
                 print(f"  warning: ST02={s.st02} segment {w.position} {w.tag} "
                       f"(loop {w.loop}){detail}")
     if args.ack:
-        Path(args.ack).write_text(acknowledgments(report, CountingControlNumbers()))
+        # Control numbers must not repeat between files sent to a partner: without a durable
+        # counter (the server keeps one), start from the clock unless told where to start.
+        start = args.control_number or int(time.time()) % 900_000_000 + 1
+        Path(args.ack).write_text(acknowledgments(report, CountingControlNumbers(start)))
     return 0 if report.valid else 1
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from mappers.x12.engine import iter_transaction_sets
+    from mappers.x12 import iter_transaction_sets
 
     path = Path(args.file)
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
         return 2
-    sets = []
-    valid = True
-    for ts, report in iter_transaction_sets(path):
+    sys.stdout.write('{"transaction_sets": [')
+    first = True
+    stream = iter_transaction_sets(path)
+    for ts, report in stream:
         doc = ts.as_dict()
         doc["accepted"] = report.accepted
-        valid = valid and report.accepted
-        sets.append(doc)
-    json.dump({"transaction_sets": sets}, sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0 if sets and valid else 1
+        sys.stdout.write(("\n" if first else ",\n") + json.dumps(doc, indent=1))
+        first = False
+    sys.stdout.write("\n]}\n")
+    return 0 if stream.report.valid and not first else 1
 
 
 def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +71,9 @@ def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     validate.add_argument("file")
     validate.add_argument("--json", action="store_true", help="the report as JSON")
     validate.add_argument("--ack", metavar="OUT", help="write the 999 (and TA1) to OUT")
+    validate.add_argument("--control-number", type=int, metavar="N",
+                          help="first ISA13/GS06/ST02 of the acknowledgments (default: from "
+                               "the clock)")
     validate.set_defaults(func=_validate)
     inspect = sub.add_parser("inspect", help="print the loop tree of each transaction set")
     inspect.add_argument("file")

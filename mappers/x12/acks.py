@@ -15,7 +15,7 @@ from datetime import datetime
 
 from mappers.x12.delimiters import DEFAULT, Delimiters
 from mappers.x12.errors import GroupReport, InterchangeReport, Report, SegmentError
-from mappers.x12.writer import ControlNumbers, format_segment
+from mappers.x12.writer import ControlNumbers, format_segment, terminator
 
 __all__ = ["ack_999", "ack_ta1", "acknowledgments"]
 
@@ -34,10 +34,13 @@ def _digits(value: str, width: int) -> str:
 
 def _isa(isa: list[str], d: Delimiters, control: int, when: datetime) -> list[str]:
     """An ISA answering ``isa``: sender and receiver swapped."""
+    def field(i: int, width: int, default: str = "") -> str:
+        value = _clean(isa[i], d) if len(isa) > i else default
+        return (value or default).ljust(width)[:width]
+
     return [
         "ISA", "00", " " * 10, "00", " " * 10,
-        isa[7] if len(isa) > 7 else "ZZ", (isa[8] if len(isa) > 8 else "").ljust(15)[:15],
-        isa[5] if len(isa) > 5 else "ZZ", (isa[6] if len(isa) > 6 else "").ljust(15)[:15],
+        field(7, 2, "ZZ"), field(8, 15), field(5, 2, "ZZ"), field(6, 15),
         when.strftime("%y%m%d"), when.strftime("%H%M"), d.repetition, "00501",
         f"{control:09d}", "0", isa[15] if len(isa) > 15 and isa[15] in ("P", "T") else "T",
         d.component,
@@ -47,14 +50,16 @@ def _isa(isa: list[str], d: Delimiters, control: int, when: datetime) -> list[st
 def _ik3(e: SegmentError, d: Delimiters) -> list[list[str]]:
     # IK303 names LS/LE-bounded loops only (X231A1 IK303 note); the guide's loop ids (2010AA)
     # do not fit its four characters and stay in the JSON report.
-    out = [["IK3", e.tag[:3] or "ZZ", str(max(e.position, 1)), "", e.code]]
+    out = [["IK3", _clean(e.tag, d)[:3] or "ZZ", str(max(e.position, 1)), "", e.code]]
     for el in e.elements:
         position = str(max(el.position, 1))
         if el.component or el.repetition:
             position += d.component + str(el.component or "")
             if el.repetition:
                 position += d.component + str(el.repetition)
-        ik4 = ["IK4", position, el.data_element, el.code]
+        # IK402 is a data element number: none for a composite as a whole (C003...).
+        number = el.data_element if el.data_element.isdigit() else ""
+        ik4 = ["IK4", position, number, el.code]
         if el.value is not None and el.code != "1":
             ik4.append(_clean(el.value, d))
         out.append(ik4)
@@ -92,10 +97,16 @@ def ack_999(group: GroupReport, d: Delimiters, st02: str = "0001") -> list[list[
 def ack_ta1(ic: InterchangeReport) -> list[str]:
     """The TA1 segment for one interchange."""
     isa = ic.isa
-    code = ic.note_codes[0] if ic.note_codes else "000"
-    verdict = "A" if not ic.note_codes else ("R" if code in _REJECTING else "E")
-    return ["TA1", ic.control_number or "000000000", isa[9] if len(isa) > 9 else "",
-            isa[10] if len(isa) > 10 else "", verdict, code]
+    rejecting = [c for c in ic.note_codes if c in _REJECTING]
+    if rejecting:
+        verdict, code = "R", rejecting[0]
+    elif ic.note_codes:
+        verdict, code = "E", ic.note_codes[0]
+    else:
+        verdict, code = "A", "000"
+    control = ic.control_number if ic.control_number.isdigit() else ""
+    return ["TA1", control.zfill(9)[:9] or "000000000", _digits(isa[9], 6) if len(isa) > 9 else "",
+            _digits(isa[10], 4) if len(isa) > 10 else "", verdict, code]
 
 
 # Envelope problems that make the interchange unreadable as a whole.
@@ -133,11 +144,12 @@ def acknowledgments(
         for g in groups:
             gs06 = numbers.next("GS")
             gs = g.gs
-            out.append(["GS", "FA", gs[3] if len(gs) > 3 else "", gs[2] if len(gs) > 2 else "",
+            out.append(["GS", "FA", _clean(gs[3], d)[:15] if len(gs) > 3 else "",
+                        _clean(gs[2], d)[:15] if len(gs) > 2 else "",
                         when.strftime("%Y%m%d"), when.strftime("%H%M"), str(gs06), "X",
                         "005010X231A1"])
             out.extend(ack_999(g, d, f"{numbers.next('ST'):04d}"))
             out.append(["GE", "1", str(gs06)])
         out.append(["IEA", str(len(groups)), f"{isa13:09d}"])
-    term = d.segment + line_break
+    term = terminator(d, line_break)
     return "".join(format_segment(s, d) + term for s in out)

@@ -29,9 +29,10 @@ def _amount(seg: Segment, position: int) -> Decimal:
     if not value:
         return _ZERO
     try:
-        return Decimal(value)
+        amount = Decimal(value)
     except InvalidOperation:
         return _ZERO
+    return amount if amount.is_finite() else _ZERO  # "NaN" is a bad R value, reported as such
 
 
 def _cas_total(segments: list[Segment]) -> Decimal:

@@ -24,6 +24,7 @@ from mappers.x12.errors import (
     GroupReport,
     InterchangeReport,
     Report,
+    SegmentError,
     SetReport,
 )
 from mappers.x12.guides import SUPPORTED_VERSIONS, guides_for
@@ -41,7 +42,7 @@ from mappers.x12.walker import (
     walker_for,
 )
 
-__all__ = ["parse", "validate", "validate_bytes"]
+__all__ = ["SetStream", "iter_transaction_sets", "parse", "validate", "validate_bytes"]
 
 _ID_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
 _DATE6 = re.compile(DATE6)
@@ -53,10 +54,28 @@ _GROUP_CONTROL = re.compile(r"\d{1,9}")
 _FUNCTIONAL_IDS = frozenset({"HC", "HP", "HS", "HB", "HR", "HN", "HI", "FA"})
 
 
-def _isa_codes(isa: list[str]) -> list[str]:
+# ISA is fixed width: (start, end) of ISA01..ISA16 (X12.5 interchange control header).
+_ISA_FIELDS = ((4, 6), (7, 17), (18, 20), (21, 31), (32, 34), (35, 50), (51, 53), (54, 69),
+               (70, 76), (77, 81), (82, 83), (84, 89), (90, 99), (100, 101), (102, 103),
+               (104, 105))
+
+
+def _isa_fields(isa: str, sep: str) -> list[str]:
+    """ISA01..ISA16 by their fixed offsets, so a separator typed inside a field cannot shift
+    the others; a short ISA falls back to splitting."""
+    if len(isa) < 105:
+        return isa.split(sep)
+    return ["ISA", *(isa[a:b] for a, b in _ISA_FIELDS)]
+
+
+def _isa_codes(isa: list[str], sep: str) -> list[str]:
     """TA105 note codes for the ISA fields (X12.5 interchange control structure)."""
     if len(isa) != 17:
         return ["022"]
+    codes = []
+    for i, code in ((6, "006"), (8, "008"), (2, "011"), (4, "013")):
+        if sep in isa[i]:
+            codes.append(code)  # a separator inside a fixed-width field
     checks = [
         (isa[1] in ("00", "03"), "010"),
         (isa[3] in ("00", "01"), "012"),
@@ -71,7 +90,7 @@ def _isa_codes(isa: list[str]) -> list[str]:
         (isa[14] in ("0", "1"), "019"),
         (isa[15] in ("P", "T"), "020"),
     ]
-    return [code for ok, code in checks if not ok]
+    return codes + [code for ok, code in checks if not ok and code not in codes]
 
 
 def _gs_problems(gs: list[str]) -> list[str]:
@@ -132,6 +151,8 @@ def _stop_pattern(sep: str) -> re.Pattern[str]:
     return re.compile(f"\\n(?:{tags})(?:{re.escape(sep)}|\\n)")
 
 
+_BALANCING_LIMIT = 200_000
+
 # Sets held longer than this (one ST with a hundred thousand claims) are walked as they stream.
 _HOLD_LIMIT = 8 << 20
 
@@ -160,7 +181,7 @@ class _Engine:
         sep = d.element
         i, n = 0, len(segs)
         if batch.starts_interchange:
-            self._open_interchange(segs[0].split(sep))
+            self._open_interchange(_isa_fields(segs[0], sep))
             i = 1
         text: _BatchText | None = None
         while i < n:
@@ -177,6 +198,7 @@ class _Engine:
                 if cur.walker is not None and cur.state is not None:
                     after = cur.walker.walk(segs, i, cur.report, cur.state)
                     if after is None:
+                        self._bound_balancing_tree(cur)
                         return
                     i = after
                     self._finish_set()
@@ -233,6 +255,21 @@ class _Engine:
             self.feed(Batch(d, whole[stopped:], False))
         return after
 
+    def _bound_balancing_tree(self, cur: _SetInProgress) -> None:
+        """A tree held only for 835 balancing is dropped when the set grows past
+        ``_BALANCING_LIMIT`` segments, so memory stays flat; the set is then not balanced."""
+        state = cur.state
+        if self.build or state is None or not state.build or state.position < _BALANCING_LIMIT:
+            return
+        state.build = False
+        state.root = None
+        for frame in state.stack:
+            frame.node = None
+        cur.report.warnings.append(SegmentError(
+            "ST", 1, "ST_LOOP", "8", warning=True,
+            message=f"835 balancing not checked: the set has over {_BALANCING_LIMIT:,} segments",
+        ))
+
     def _unhold(self, cur: _SetInProgress, i: int) -> int:
         """Leave the fast path: walk what was held; the walk goes on from ``i``."""
         cur.fast = False
@@ -245,7 +282,7 @@ class _Engine:
     def _open_interchange(self, isa: list[str]) -> None:
         self._close_interchange(premature=True)
         ic = InterchangeReport(isa)
-        ic.note_codes.extend(_isa_codes(isa))
+        ic.note_codes.extend(_isa_codes(isa, self.delimiters.element if self.delimiters else "*"))
         if ic.control_number in self.seen_isa13:
             ic.note_codes.append("025")
         self.seen_isa13.add(ic.control_number)
@@ -260,6 +297,8 @@ class _Engine:
         if tag == "GS":
             self._close_group(missing_trailer=True)
             self.group = GroupReport(parts)
+            if any(g.control_number == self.group.control_number for g in ic.groups):
+                self.group.codes.append("19")  # GS06 not unique within the interchange
             ic.groups.append(self.group)
             self.seen_st02 = set()
             if len(parts) > 8 and parts[8] not in SUPPORTED_VERSIONS:
@@ -497,7 +536,21 @@ def parse(source: Source, balancing: bool = True) -> tuple[list[TransactionSet],
     return sets, report
 
 
-def iter_transaction_sets(source: Source) -> Iterator[tuple[TransactionSet, SetReport]]:
-    """One transaction set at a time (memory stays flat on huge files), with its verdict."""
-    for _, done in _run(source, build=True, balancing=True):
-        yield from done
+class SetStream:
+    """The transaction sets of a source one at a time, each with its verdict (memory stays flat
+    on huge files); ``report`` is the whole file's once the iteration is over."""
+
+    def __init__(self, source: Source, balancing: bool = True) -> None:
+        self._source = source
+        self._balancing = balancing
+        self.report = Report()
+
+    def __iter__(self) -> Iterator[tuple[TransactionSet, SetReport]]:
+        for engine, done in _run(self._source, build=True, balancing=self._balancing):
+            self.report = engine.report
+            yield from done
+
+
+def iter_transaction_sets(source: Source, balancing: bool = True) -> SetStream:
+    """One transaction set at a time with its verdict; see ``SetStream``."""
+    return SetStream(source, balancing)

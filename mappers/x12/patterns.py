@@ -92,7 +92,10 @@ def _text(free: str, lo: int, hi: int, boundary: str) -> str:
     minimum length needs them), hence never all spaces."""
     if lo <= 1:
         return f"{free}{{1,{hi}}}(?<! )"
-    return f"(?! +{boundary}){free}{{{lo},{hi}}}"
+    # Trailing spaces only where the minimum length needs them (rstrip shorter than lo).
+    solid = free[:-1] + " ]"
+    padded_beyond_minimum = f"(?!{free}{{{lo - 1},}}{solid} +{boundary})"
+    return f"(?! +{boundary}){padded_beyond_minimum}{free}{{{lo},{hi}}}"
 
 
 def _repeated(value: str, repeat: int, rep: str) -> str:

@@ -145,11 +145,14 @@ class TransactionSet:
         return next(self.root.segments("ST"))
 
     def as_dict(self) -> dict[str, Any]:
+        def at(fields: list[str], i: int) -> str:
+            return fields[i].strip() if len(fields) > i else ""
+
         return {
-            "interchange": {"sender": self.isa[6].strip(), "receiver": self.isa[8].strip(),
-                            "control_number": self.isa[13]},
-            "group": {"functional_id": self.gs[1], "control_number": self.gs[6],
-                      "version": self.gs[8] if len(self.gs) > 8 else ""},
+            "interchange": {"sender": at(self.isa, 6), "receiver": at(self.isa, 8),
+                            "control_number": at(self.isa, 13)},
+            "group": {"functional_id": at(self.gs, 1), "control_number": at(self.gs, 6),
+                      "version": at(self.gs, 8)},
             "guide": self.guide,
             "tree": self.root.as_dict(self.delimiters),
         }

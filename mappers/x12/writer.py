@@ -22,6 +22,7 @@ __all__ = [
     "Envelope",
     "X12WriteError",
     "format_segment",
+    "terminator",
     "write_file",
     "write_interchange",
 ]
@@ -160,8 +161,13 @@ def write_interchange(
     return _join(out, d, line_break)
 
 
+def terminator(d: Delimiters, line_break: str) -> str:
+    """The segment terminator plus the layout line break (none when the terminator is one)."""
+    return d.segment if d.segment in "\r\n" else d.segment + line_break
+
+
 def _join(segs: list[list[str]], d: Delimiters, line_break: str) -> str:
-    term = d.segment + line_break
+    term = terminator(d, line_break)
     return "".join(format_segment(s, d) + term for s in segs)
 
 
@@ -185,19 +191,22 @@ def write_file(
             groups.append((ts.isa, ts.gs, [ts]))
     i = 0
     while i < len(groups):
-        isa = list(groups[i][0])
+        source_isa = groups[i][0]
+        if len(source_isa) != 17:
+            raise X12WriteError("The set was read without a complete ISA to write it under")
+        isa = list(source_isa)
         isa[11], isa[16] = delims.repetition, delims.component
         out.append(isa)
         n_groups = 0
-        while i < len(groups) and groups[i][0] is groups[0 if not out else i][0]:
+        while i < len(groups) and groups[i][0] is source_isa:
             _, gs, members = groups[i]
+            if len(gs) != 9:
+                raise X12WriteError("The set was read without a complete GS to write it under")
             out.append(list(gs))
             for ts in members:
                 out.extend(_body(ts, None, delims))
             out.append(["GE", str(len(members)), gs[6]])
             n_groups += 1
             i += 1
-            if i < len(groups) and groups[i][0] is not groups[i - 1][0]:
-                break
         out.append(["IEA", str(n_groups), isa[13]])
     return _join(out, delims, line_break)

@@ -40,3 +40,10 @@ def test_balancing_is_a_warning_in_reports(remit_835: str) -> None:
     warning = checked.interchanges[0].groups[0].sets[0].warnings[0]
     assert (warning.tag, warning.loop, warning.elements[0].ref) == ("SVC", "2110", "SVC03")
     assert warning.as_dict()["severity"] == "warning"
+
+
+def test_non_finite_amounts_do_not_break_balancing(remit_835: str) -> None:
+    bad = remit_835.replace("CLP*PCN-1002*1*85.50*65.50*", "CLP*PCN-1002*1*85.50*sNaN*")
+    report = validate(bad, balancing=True)
+    assert not report.valid  # the amount itself is an element error
+    parse(bad)

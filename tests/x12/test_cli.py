@@ -73,3 +73,25 @@ def _segments(node: dict) -> list[dict]:  # type: ignore[type-arg]
     for child in node["children"]:
         out.extend(_segments(child))
     return out
+
+
+def test_acknowledgment_control_numbers(tmp_path: Path) -> None:
+    ack = tmp_path / "out.999"
+    fixture = str(FIXTURES / "837p_two_claims.x12")
+    done = _facade("x12", "validate", fixture, "--ack", str(ack), "--control-number", "500")
+    assert done.returncode == 0
+    assert "*00501*000000500*" in ack.read_text()
+    _facade("x12", "validate", fixture, "--ack", str(ack))
+    assert "*00501*000000001*" not in ack.read_text()  # from the clock, not from 1 again
+
+
+def test_inspect_fails_on_a_rejected_envelope(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.x12"
+    text = (FIXTURES / "835_three_claims.x12").read_text()
+    bad.write_text(text.replace("IEA*1*000000202", "IEA*1*000000203"))
+    assert _facade("x12", "inspect", str(bad)).returncode == 1
+    orphan = tmp_path / "orphan.x12"
+    lines = text.split("~\n")
+    orphan.write_text("~\n".join(line for line in lines if not line.startswith(("GS", "GE"))))
+    done = _facade("x12", "inspect", str(orphan))
+    assert done.returncode == 1 and "Traceback" not in done.stderr

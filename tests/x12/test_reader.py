@@ -90,3 +90,25 @@ def test_empty_input_is_invalid() -> None:
         report = validate(data)
         assert not report.valid
         assert report.interchanges == []
+
+
+def test_line_break_layouts_and_padding(claim_837p: str) -> None:
+    plain = claim_837p.replace("~\n", "~")
+    for text in (
+        plain.replace("~", "~\r"),  # CR after each terminator
+        plain.replace("~", "~\n\n"),  # blank lines
+        plain.replace("~", "\r\n"),  # CR as the terminator (ISA 106th), LF as layout
+        plain + "\x1a",  # Ctrl-Z at the end of the file
+        plain + "\x00" * 64,  # NUL padding
+    ):
+        report = validate(text)
+        assert report.valid, report.errors
+
+
+def test_an_isa_without_the_previous_iea_starts_a_new_interchange(claim_837p: str) -> None:
+    cut = claim_837p.replace("IEA*1*000000101~\n", "")
+    second = claim_837p.replace("000000101", "000000102")
+    report = validate(cut + second)
+    assert [(ic.control_number, ic.note_codes) for ic in report.interchanges] == [
+        ("000000101", ["023"]), ("000000102", [])]
+    assert [len(ic.groups) for ic in report.interchanges] == [1, 1]

@@ -211,3 +211,38 @@ def test_report_json_names_everything(claim_837p: str) -> None:
     assert error["segment"] == "SBR" and error["loop"] == "2000B"
     assert error["elements"][0]["element"] == "SBR01"
     assert error["elements"][0]["message"] == "Invalid code value"
+
+
+def test_counts_are_numbers(claim_837p: str) -> None:
+    def edit(segs: list[list[str]]) -> None:
+        _se = segs[_find(segs, "SE")]
+        _se[1] = "0" + _se[1]
+        segs[_find(segs, "GE")][1] = "01"
+        segs[_find(segs, "IEA")][1] = "00001"
+
+    assert validate(edit_segments(claim_837p, edit)).valid
+
+
+def test_group_control_numbers_are_unique(claim_837p: str) -> None:
+    def edit(segs: list[list[str]]) -> None:
+        gs, ge = _find(segs, "GS"), _find(segs, "GE")
+        segs[ge + 1 : ge + 1] = [list(s) for s in segs[gs : ge + 1]]
+        segs[_find(segs, "IEA")][1] = "2"
+
+    groups = validate(edit_segments(claim_837p, edit)).interchanges[0].groups
+    assert [g.codes for g in groups] == [[], ["19"]]
+
+
+def test_a_separator_inside_an_isa_field(claim_837p: str) -> None:
+    bad = claim_837p.replace("*ZZ*FACADECLINIC   *", "*ZZ*FACADE*CLINIC  *", 1)
+    ic = validate(bad).interchanges[0]
+    assert ic.control_number == "000000101"
+    assert ic.note_codes == ["006"]
+
+
+def test_trailing_spaces_in_text_elements(claim_837p: str) -> None:
+    def edit(segs: list[list[str]]) -> None:
+        segs[_find(segs, "NM1", "IL")][9] = "W1000200301 "  # AN 2-80: padding not needed
+
+    e = _error(_only_set(edit_segments(claim_837p, edit)), "NM1")
+    assert [(el.ref, el.code) for el in e.elements] == [("NM109", "6")]

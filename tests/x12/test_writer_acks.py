@@ -143,3 +143,33 @@ def test_ta1_segments_are_checked(claim_837p: str) -> None:
     assert not bad.valid
     assert any("TA104: Invalid code value value 'Q'" in p for p in bad.problems)
     assert any("TA102: Invalid date" in p for p in bad.problems)
+
+
+def test_ta1_rejects_with_the_rejecting_code(claim_837p: str) -> None:
+    bad = claim_837p.replace("ISA*00*", "ISA*05*", 1).replace("IEA*1*000000101", "IEA*1*000000109")
+    report = validate(bad)
+    assert report.interchanges[0].note_codes == ["010", "001"]
+    ta1 = next(s for s in _segs(acknowledgments(report, CountingControlNumbers())) if s[0] == "TA1")
+    assert ta1[4:] == ["R", "001"]
+
+
+def test_composite_errors_have_no_data_element_number(claim_837p: str) -> None:
+    bad = claim_837p.replace("SV1*HC:87880*40*UN*1***1~", "SV1*HC:87880*40*UN*1***1:2:3:4:1~")
+    text = acknowledgments(validate(bad), CountingControlNumbers(), when=WHEN)
+    assert ["IK4", "7", "", "13", "12341"] in _segs(text)
+    assert validate(text).valid
+
+
+def test_echoed_values_never_break_the_acknowledgment(claim_837p: str) -> None:
+    odd = claim_837p.replace("*ZZ*FACADECLINIC   *", "*ZZ*FACADE*CLINIC  *", 1)
+    odd = odd.replace("PRV*BI*", "P~V*BI*").replace("GS*HC*FACADECLINIC*", "GS*HC*FAC:ADE*")
+    text = acknowledgments(validate(odd), CountingControlNumbers(), when=WHEN)
+    for ic in validate(text).interchanges:
+        assert ic.accepted
+
+
+def test_newline_terminated_output(remit_835: str) -> None:
+    sets, _ = parse(remit_835)
+    text = write_file(sets, Delimiters(segment="\n"))
+    assert "\n\n" not in text
+    assert validate(text).valid
