@@ -11,8 +11,10 @@ note code. A TA1 travels alone in its own interchange (IEA01 = 0).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from mappers.x12.dates import DATE6, TIME
 from mappers.x12.delimiters import DEFAULT, Delimiters
 from mappers.x12.errors import GroupReport, InterchangeReport, Report, SegmentError
 from mappers.x12.writer import ControlNumbers, format_segment, terminator
@@ -21,11 +23,17 @@ __all__ = ["ack_999", "ack_ta1", "acknowledgments"]
 
 MAX_IK3_PER_SET = 200
 
+# GS01 functional identifier -> the transaction set it carries (X12 479).
+_SET_OF_GROUP = {"HC": "837", "HP": "835", "HS": "270", "HB": "271", "HR": "276", "HN": "277",
+                 "HI": "278", "FA": "999", "BE": "834", "RA": "820"}
+_DATE6 = re.compile(DATE6)
+_TIME4 = re.compile(f"(?={TIME})\\d{{4}}")
+
 
 def _clean(value: str, d: Delimiters) -> str:
     """IK404 copies the bad value; delimiters inside it would break the 999."""
     bad = {d.element, d.component, d.repetition, d.segment, "\ufffd"}
-    return "".join(ch for ch in value if ch not in bad and ch >= " ")[:99]
+    return "".join(ch for ch in value if ch not in bad and ch >= " ")[:99].strip(" ")
 
 
 def _digits(value: str, width: int) -> str:
@@ -73,7 +81,10 @@ def ack_999(group: GroupReport, d: Delimiters, st02: str = "0001") -> list[list[
     segs.append(["AK1", _clean(group.functional_id, d)[:2] or "ZZ",
                  _digits(group.control_number, 9), _clean(group.version, d)[:12]])
     for s in group.sets:
-        ak2 = ["AK2", _clean(s.st01, d)[:3] or "000", _clean(s.st02, d)[:9].ljust(4, "0")]
+        # An unreadable ST01 (that is the error being reported) is named by its group's kind.
+        st01 = s.st01 if s.st01 in _SET_OF_GROUP.values() else _SET_OF_GROUP.get(
+            group.functional_id, "837")
+        ak2 = ["AK2", st01, _clean(s.st02, d)[:9].ljust(4, "0")]
         if s.st03:
             ak2.append(_clean(s.st03, d)[:35])
         segs.append(ak2)
@@ -86,16 +97,18 @@ def ack_999(group: GroupReport, d: Delimiters, st02: str = "0001") -> list[list[
         ik5.extend(codes[:5])
         segs.append(ik5)
     received = len(group.sets)
-    ak9 = ["AK9", group.ack_code, str(group.declared_sets if group.declared_sets is not None
-                                      else received), str(received), str(group.accepted_count)]
+    declared = group.declared_sets
+    included = declared if declared is not None and declared < 10**6 else received
+    ak9 = ["AK9", group.ack_code, str(included), str(received), str(group.accepted_count)]
     ak9.extend(group.codes[:5])
     segs.append(ak9)
     segs.append(["SE", str(len(segs) + 1), st02])
     return segs
 
 
-def ack_ta1(ic: InterchangeReport) -> list[str]:
-    """The TA1 segment for one interchange."""
+def ack_ta1(ic: InterchangeReport, when: datetime | None = None) -> list[str]:
+    """The TA1 segment for one interchange (TA102/TA103 echo ISA09/ISA10, or ``when`` where
+    those are not a date and a time)."""
     isa = ic.isa
     rejecting = [c for c in ic.note_codes if c in _REJECTING]
     if rejecting:
@@ -105,8 +118,10 @@ def ack_ta1(ic: InterchangeReport) -> list[str]:
     else:
         verdict, code = "A", "000"
     control = ic.control_number if ic.control_number.isdigit() else ""
-    return ["TA1", control.zfill(9)[:9] or "000000000", _digits(isa[9], 6) if len(isa) > 9 else "",
-            _digits(isa[10], 4) if len(isa) > 10 else "", verdict, code]
+    when = when or datetime.now()
+    date = isa[9] if len(isa) > 9 and _DATE6.fullmatch(isa[9]) else when.strftime("%y%m%d")
+    time = isa[10] if len(isa) > 10 and _TIME4.fullmatch(isa[10]) else when.strftime("%H%M")
+    return ["TA1", control.zfill(9)[:9] or "000000000", date, time, verdict, code]
 
 
 # Envelope problems that make the interchange unreadable as a whole.
@@ -133,7 +148,7 @@ def acknowledgments(
         if ic.ack_requested or ic.note_codes:
             isa13 = numbers.next("ISA")
             out.append(_isa(ic.isa, d, isa13, when))
-            out.append(ack_ta1(ic))
+            out.append(ack_ta1(ic, when))
             out.append(["IEA", "0", f"{isa13:09d}"])
         # Acknowledgments are not acknowledged (X231A1 1.4: no 999 for a 999 or TA1).
         groups = [g for g in ic.groups if g.functional_id != "FA"]
