@@ -24,7 +24,6 @@ from mappers.x12.rules import DATE_FORMAT_AT, check_dtp, check_zip9, npi_is_vali
 from mappers.x12.schema import (
     FIRST_ELEMENT,
     CompositeDef,
-    ElementDef,
     Guide,
     LoopDef,
     SegmentDef,
@@ -32,7 +31,7 @@ from mappers.x12.schema import (
 from mappers.x12.screens import Screen, segment_screen
 from mappers.x12.tree import Loop, Segment
 
-__all__ = ["SetWalker", "STOP_TAGS", "WalkState", "walker_for"]
+__all__ = ["STOP_TAGS", "SetWalker", "WalkState", "end_without_trailer", "start", "walker_for"]
 
 # Envelope segments that end a transaction set even when its SE is missing.
 STOP_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
@@ -474,11 +473,11 @@ class SetWalker:
             expected = parent or "empty"
             out.append(ElementError(2, "I12", "HL02", "734", value=hl02,
                                     message=f"HL02 should name the parent HL ({expected})"))
-        self._settle_hl04(state, parent)
+        self.settle_hl04(state, parent)
         state.pending_hl = (hl01, hl04, state.position, frame.loop.id)
         return out
 
-    def _settle_hl04(self, state: WalkState, new_parent: str | None) -> None:
+    def settle_hl04(self, state: WalkState, new_parent: str | None) -> None:
         """The previous HL's HL04 against what followed it (a child HL or not)."""
         if state.pending_hl is None:
             return
@@ -494,7 +493,7 @@ class SetWalker:
 
     def _close(self, state: WalkState, report: SetReport, parts: list[str]) -> None:
         state.finished = True
-        self._settle_hl04(state, None)
+        self.settle_hl04(state, None)
         # Required loops and segments after the last one seen, up to SE, were matched above.
         se01 = parts[1] if len(parts) > 1 else ""
         se02 = parts[2] if len(parts) > 2 else ""
@@ -563,11 +562,9 @@ def start(guide: Guide, report: SetReport, build: bool) -> WalkState:
 
 def end_without_trailer(walker: SetWalker, state: WalkState, report: SetReport) -> None:
     """The set ended (next ST/GE/IEA, or end of file) before its SE."""
-    walker._settle_hl04(state, None)
+    walker.settle_hl04(state, None)
     report.segment_count = state.position
     if "2" not in report.codes:
         report.codes.append("2")
     state.finished = True
 
-
-__all__ += ["start", "end_without_trailer", "ElementDef"]
