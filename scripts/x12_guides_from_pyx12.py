@@ -88,6 +88,7 @@ def _segment(node: ET.Element, table: dict[str, tuple[str, int, int]]) -> Node:
         "name": node.findtext("name"),
         "usage": node.findtext("usage"),
         "max_use": _repeat(node.findtext("max_use")),
+        "pos": int(node.findtext("pos") or 0),
     }
     syntax = [s.text for s in node.findall("syntax") if s.text]
     if syntax:
@@ -108,6 +109,7 @@ def _loop(node: ET.Element, table: dict[str, tuple[str, int, int]]) -> Node:
         "name": node.findtext("name"),
         "usage": node.findtext("usage"),
         "repeat": _repeat(node.findtext("repeat")),
+        "pos": int(node.findtext("pos") or 0),
     }
     if node.get("type") == "wrapper":
         out["wrapper"] = True  # HEADER / DETAIL / FOOTER: table areas, not TR3 loops
@@ -131,6 +133,13 @@ def _walk(node: Node, path: tuple[str, ...] = ()) -> Any:
         yield path, node
 
 
+def _loops(node: Node) -> Any:
+    if "loop" in node:
+        yield node
+        for child in node["children"]:
+            yield from _loops(child)
+
+
 def _correct(guide: str, root: Node) -> None:
     """Put the TR3 back where pyx12's map departs from it."""
     zip9_loops = {"005010X222A1": {"2010AA", "2310C"}, "005010X223A2": {"2010AA", "2310E"}}
@@ -148,6 +157,17 @@ def _correct(guide: str, root: Node) -> None:
         if guide == "005010X214" and loop == "2200C" and seg["segment"] == "STC":
             # X214 2200C STC (Provider level status) is situational.
             seg["usage"] = "S"
+        if guide == "005010X214" and loop == "2220D" and seg["segment"] == "STC":
+            # The TR3 example sends a line STC without its date: STC02 is not required there.
+            seg["elements"][1]["usage"] = "S"
+        if guide == "005010X214" and loop == "2000C" and seg["segment"] == "HL":
+            # A rejected billing provider has no patient level below it (TR3 scenario 4).
+            seg["elements"][3]["codes"] = ["0", "1"]
+    if guide == "005010X214":
+        # Receiver-only and provider-only acknowledgments stop above 2000C / 2000D.
+        for node in _loops(root):
+            if node["loop"] in ("2000C", "2000D"):
+                node["usage"] = "S"
 
 
 def convert(map_path: Path) -> Node:

@@ -80,6 +80,8 @@ class SegmentDef:
     index: int
     uid: int = 0
     key: tuple[int, int, frozenset[str], bool] | None = None
+    pos: int = 0
+    """Position number in the table; siblings sharing one may come in any order (X12.6)."""
     """(element position, component position or 0, values, required) that identify this
     definition; a situational qualifier left empty matches by tag alone."""
 
@@ -99,6 +101,7 @@ class LoopDef:
     index: int
     children: list[SegmentDef | LoopDef] = field(default_factory=list)
     uid: int = 0
+    pos: int = 0
 
     @property
     def trigger(self) -> SegmentDef:
@@ -216,6 +219,7 @@ class _Builder:
             parent=parent,
             index=index,
             uid=len(self.loops),
+            pos=int(raw.get("pos") or 0),
         )
         self.loops.append(node)
         kept = [c for c in raw["children"] if "loop" not in c or c["children"]]
@@ -241,6 +245,7 @@ class _Builder:
             index=index,
             uid=len(self.segments),
             key=_key(tag, elements),
+            pos=int(raw.get("pos") or 0),
         )
         self.segments.append(seg)
         return seg

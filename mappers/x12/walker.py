@@ -73,6 +73,22 @@ def _matches(seg: SegmentDef, tag: str, key: str | None) -> bool:
     return k is None or key in k[2] or (not key and not k[3]) or key == ANY_KEY
 
 
+def _restarts(loop: LoopDef) -> bool:
+    """Whether the loop's first segment, seen again, starts a new iteration (true of every
+    loop but the transaction set and the HEADER/DETAIL/FOOTER table areas)."""
+    return loop.parent is not None and not loop.wrapper
+
+
+def _first_of_position(children: list[SegmentDef | LoopDef], pos: int) -> int:
+    """The first sibling sharing ``children[pos]``'s position number: segments and loops at one
+    position may come in any order (837P 2300 REF*D9 before REF*9A, 2310B before 2310A)."""
+    number = children[pos].pos
+    start = pos
+    while number and start > 1 and children[start - 1].pos == number:
+        start -= 1
+    return start
+
+
 def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
     loop: LoopDef | None = state.loop
     pos = state.index
@@ -82,10 +98,10 @@ def _resolve(state: SegmentDef, tag: str, key: str | None) -> _Step | None:
         children = loop.children
         skipped: list[SegmentDef | LoopDef] = []
         found: list[_Step] = []
-        for i in range(pos, len(children)):
+        for i in range(_first_of_position(children, pos), len(children)):
             child = children[i]
             if isinstance(child, SegmentDef):
-                if i == 0 and loop.parent is not None:
+                if i == 0 and _restarts(loop):
                     continue  # a loop's first segment again starts the next iteration
                 if _matches(child, tag, key):
                     found.append(_Step(child, pops, (), tuple(missing + skipped)))
@@ -120,10 +136,10 @@ def _qualifier_decides(state: SegmentDef, tag: str) -> bool:
     pos = state.index
     seen = 0
     while loop is not None:
-        for i in range(pos, len(loop.children)):
+        for i in range(_first_of_position(loop.children, pos), len(loop.children)):
             child = loop.children[i]
             if isinstance(child, SegmentDef):
-                if i == 0 and loop.parent is not None:
+                if i == 0 and _restarts(loop):
                     continue
                 seen += child.tag == tag
             else:

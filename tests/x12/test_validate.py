@@ -246,3 +246,28 @@ def test_trailing_spaces_in_text_elements(claim_837p: str) -> None:
 
     e = _error(_only_set(edit_segments(claim_837p, edit)), "NM1")
     assert [(el.ref, el.code) for el in e.elements] == [("NM109", "6")]
+
+
+def test_segments_sharing_a_position_come_in_any_order(claim_837p: str) -> None:
+    def edit(segs: list[list[str]]) -> None:
+        clm = _find(segs, "CLM")
+        segs.insert(clm + 1, ["REF", "D9", "TRACE123"])  # 2300 REF*D9 before REF*G1
+        at = _find(segs, "NM1", "82")
+        block = segs[at : at + 2]  # 2310B NM1*82 + PRV
+        del segs[at : at + 2]
+        facility = _find(segs, "NM1", "77")
+        segs[facility + 3 : facility + 3] = block  # 2310B after 2310C
+        recount(segs)
+
+    report = validate(edit_segments(claim_837p, edit))
+    assert report.valid, report.errors
+
+
+def test_two_provider_adjustments(remit_835: str) -> None:
+    two = remit_835.replace("PLB*1234567893*20261231*WO:PAYERCTRL0000*-80~",
+                            "PLB*1234567893*20261231*WO:PAYERCTRL0000*-40~\n"
+                            "PLB*1234567893*20261231*WO:PAYERCTRL0000*-40~")
+    two = two.replace("SE*43*0001", "SE*44*0001")
+    report = validate(two, balancing=True)
+    assert report.valid, report.errors
+    assert not report.interchanges[0].groups[0].sets[0].warnings  # both PLBs counted
