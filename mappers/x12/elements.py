@@ -8,6 +8,7 @@ C conditional, L list conditional) and external code lists.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
 from mappers.x12.dates import DATE6, DATE8, TIME
@@ -15,7 +16,9 @@ from mappers.x12.delimiters import Delimiters
 from mappers.x12.errors import ElementError
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
-__all__ = ["check_elements", "check_syntax", "implied", "parse_syntax", "usage_of"]
+__all__ = [
+    "check_elements", "check_syntax", "implied", "parse_syntax", "requalified", "usage_of"
+]
 
 _DATE8 = re.compile(DATE8)
 _DATE6 = re.compile(DATE6)
@@ -104,9 +107,18 @@ def _check_composite(c: CompositeDef, raw: str, d: Delimiters, out: list[Element
             code = "13" if len(parts) > len(c.components) else "6"
             out.append(ElementError(c.position, code, c.ref, c.de, value=value[:99]))
             parts = parts[: len(c.components)]
-        for comp, part in zip(c.components, parts + [""] * (len(c.components) - len(parts)),
-                              strict=True):
+        padded = parts + [""] * (len(c.components) - len(parts))
+        for comp, part in zip(c.components, padded, strict=True):
+            if requalified(c, comp) and padded[3]:
+                comp = replace(comp, external=None)  # C043-04 names another code source
             _check_simple(comp, part, d, out, composite_pos=c.position)
+
+
+def requalified(c: CompositeDef, e: ElementDef) -> bool:
+    """C043-02 (health care claim status code) follows code source 508 unless C043-04 names
+    another one (X12 C043 semantic note): its list then does not apply."""
+    return c.de == "C043" and e.position == 2 and e.external == "claim_status" \
+        and len(c.components) >= 4
 
 
 def check_elements(seg: SegmentDef, parts: list[str], d: Delimiters) -> list[ElementError]:

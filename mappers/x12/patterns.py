@@ -10,11 +10,12 @@ error (``elements.py``); valid files never pay for it.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from mappers.x12.dates import DATE6, DATE8, TIME
 from mappers.x12.delimiters import Delimiters
-from mappers.x12.elements import implied, parse_syntax
+from mappers.x12.elements import implied, parse_syntax, requalified
 from mappers.x12.rules import DATE_FORMAT_AT
 from mappers.x12.schema import CompositeDef, ElementDef, SegmentDef, code_set
 
@@ -121,6 +122,11 @@ def _composite(c: CompositeDef, free: str, boundary: str, comp: str) -> str:
     parts = []
     for e in c.components:
         value = element_value(e, free, boundary)
+        if requalified(c, e):
+            # C043-04 names another code source (RX: NCPDP reject/payment codes): then the
+            # status code is not one of code source 508 (X12 C043 semantic note).
+            plain = element_value(replace(e, external=None), free, boundary)
+            value = f"(?:{value}|{plain}(?={comp}{free}*{comp}[A-Z0-9]+{boundary}))"
         parts.append((value if e.usage == "R" else _optional(value), e.usage == "R"))
     first_value, _ = parts[0]
     return first_value + _sequence(parts[1:], comp)
