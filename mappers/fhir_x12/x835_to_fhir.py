@@ -1,0 +1,334 @@
+"""835 remittance (005010X221A1) -> FHIR: per claim (2100 CLP) an ExplanationOfBenefit and a
+ClaimResponse, per payment (BPR/TRN) a PaymentReconciliation, in one transaction Bundle.
+
+Built from the 835 alone: parties are referenced by identifier (payer id, NPI, member id), the
+submitted Claim by its patient control number (CLP01), and no CARIN BB profile is claimed (an
+835 carries no diagnoses, place of service or network status: STANDARDS 4.1). Resource ids are
+name-based UUIDs of the payer, the trace number and the claim's place in the file, so the same
+835 maps to the same resources every time; each entry is a conditional create on its
+identifier, so importing it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from mappers.fhir_x12 import systems
+from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
+from mappers.x12.tree import Loop, Segment, TransactionSet
+
+__all__ = ["remittance_bundle", "remittance_resources"]
+
+Resource = dict[str, Any]
+
+_NAMESPACE = uuid.UUID("6f1d3c8e-5a0b-5d2e-9c4f-835835835835")
+
+
+def _amount(seg: Segment, position: int) -> Decimal | None:
+    value = seg.get(position)
+    if not value:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _money(value: Decimal) -> dict[str, Any]:
+    return {"value": value, "currency": "USD"}
+
+
+def _date(value: str) -> str:
+    """CCYYMMDD -> YYYY-MM-DD."""
+    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def _name(nm1: Segment) -> str:
+    last, first = nm1.get(3), nm1.get(4)
+    return f"{first} {last}".strip() if first else last
+
+
+def _loops(node: Loop, loop_id: str) -> Iterator[Loop]:
+    for child in node.children:
+        if isinstance(child, Loop):
+            if child.id == loop_id:
+                yield child
+            else:
+                yield from _loops(child, loop_id)
+
+
+class _Header:
+    """What the whole remittance says: payment, payer, payee."""
+
+    def __init__(self, ts: TransactionSet) -> None:
+        walk = list(ts.root.walk())
+        self.bpr = next(s for s in walk if s.tag == "BPR")
+        self.trn = next(s for s in walk if s.tag == "TRN")
+        production = next((s for s in walk if s.tag == "DTM" and s.get(1) == "405"), None)
+        self.payment_date = _date(self.bpr.get(16))
+        self.created = _date(production.get(2)) if production is not None else self.payment_date
+        payer_loop = next(_loops(ts.root, "1000A"))
+        payee_loop = next(_loops(ts.root, "1000B"))
+        n1_pr = next(payer_loop.segments("N1"))
+        ref_2u = next((r for r in payer_loop.segments("REF") if r.get(1) == "2U"), None)
+        self.payer = (ref_2u.get(2) if ref_2u is not None else "") or n1_pr.get(4) \
+            or self.trn.get(3)
+        self.payer_name = n1_pr.get(2)
+        n1_pe = next(payee_loop.segments("N1"))
+        self.payee_name = n1_pe.get(2)
+        self.payee_npi = n1_pe.get(4) if n1_pe.get(3) == "XX" else ""
+        self.trace = self.trn.get(2)
+        self.originator = self.trn.get(3) or self.payer
+
+    def insurer(self) -> dict[str, Any]:
+        return {"identifier": {"system": systems.payer_id(), "value": self.payer},
+                "display": self.payer_name}
+
+    def payee(self, npi: str = "") -> dict[str, Any]:
+        npi = npi or self.payee_npi
+        if npi:
+            return {"identifier": {"system": systems.NPI, "value": npi},
+                    "display": self.payee_name}
+        return {"display": self.payee_name}
+
+    def uid(self, *parts: str) -> str:
+        key = "|".join(("835", self.payer, self.originator, self.trace, *parts))
+        return str(uuid.uuid5(_NAMESPACE, key))
+
+
+def _cas_adjudications(cas_segments: list[Segment]) -> list[dict[str, Any]]:
+    out = []
+    for cas in cas_segments:
+        group = cas.get(1)
+        for position in (2, 5, 8, 11, 14, 17):
+            reason = cas.get(position)
+            amount = _amount(cas, position + 1)
+            if not reason or amount is None:
+                continue
+            system, code = cas_category(group, reason)
+            out.append({
+                "category": {"coding": [_coding(system, code)]},
+                "reason": {"coding": [_coding(systems.CARC, reason)], "text": f"{group}-{reason}"},
+                "amount": _money(amount),
+            })
+    return out
+
+
+def _category(system: str, code: str, amount: Decimal) -> dict[str, Any]:
+    return {"category": {"coding": [_coding(system, code)]}, "amount": _money(amount)}
+
+
+def _product(svc: Segment) -> dict[str, Any]:
+    parts = svc.get(1).split(":") if svc.get(1) else []
+    qualifier, code = (parts + ["", ""])[:2]
+    product = {"coding": [_coding(systems.product_system(qualifier, code), code)]}
+    return product if code else {"text": svc.get(1)}
+
+
+def _modifiers(svc: Segment) -> list[dict[str, Any]]:
+    parts = svc.get(1).split(":")
+    system = systems.product_system(parts[0], parts[1] if len(parts) > 1 else "")
+    return [{"coding": [_coding(system, m)]} for m in parts[2:6] if m]
+
+
+def _lines(claim: Loop) -> list[dict[str, Any]]:
+    items = []
+    for n, line in enumerate(claim.loops("2110"), 1):
+        svc = next(line.segments("SVC"))
+        adjudication = []
+        charge, paid = _amount(svc, 2), _amount(svc, 3)
+        if charge is not None:
+            adjudication.append(_category(systems.ADJUDICATION, "submitted", charge))
+        for amt in line.segments("AMT"):
+            allowed = _amount(amt, 2)
+            if amt.get(1) == "B6" and allowed is not None:
+                adjudication.append(_category(systems.ADJUDICATION, "eligible", allowed))
+        if paid is not None:
+            adjudication.append(_category(systems.C4BB_ADJUDICATION, "paidtoprovider", paid))
+        adjudication.extend(_cas_adjudications(list(line.segments("CAS"))))
+        item: dict[str, Any] = {
+            "sequence": n,
+            "productOrService": _product(svc),
+            "adjudication": adjudication,
+        }
+        modifiers = _modifiers(svc)
+        if modifiers:
+            item["modifier"] = modifiers
+        units = _amount(svc, 5)
+        if units is not None:
+            item["quantity"] = {"value": units}
+        dates = {d.get(1): d.get(2) for d in line.segments("DTM")}
+        if "472" in dates:
+            item["servicedDate"] = _date(dates["472"])
+        elif "150" in dates:
+            item["servicedPeriod"] = {"start": _date(dates["150"])}
+            if "151" in dates:
+                item["servicedPeriod"]["end"] = _date(dates["151"])
+        notes = [lq.get(2) for lq in line.segments("LQ") if lq.get(1) == "HE"]
+        if notes:
+            item["_remarks"] = notes
+        items.append(item)
+    return items
+
+
+def _claim_parts(h: _Header, claim: Loop, number: int) -> tuple[Resource, Resource]:
+    clp = next(claim.segments("CLP"))
+    patient_nm1 = next((s for s in claim.segments("NM1") if s.get(1) == "QC"), None)
+    rendering = next((s for s in claim.segments("NM1") if s.get(1) == "82"), None)
+    pcn, status_code, payer_claim = clp.get(1), clp.get(2), clp.get(7)
+    outcome, disposition = CLAIM_STATUS.get(status_code, ("complete", f"Status {status_code}"))
+    charge = _amount(clp, 3) or Decimal(0)
+    paid = _amount(clp, 4) or Decimal(0)
+    patient_share = _amount(clp, 5)
+    lines = _lines(claim)
+    claim_type = "professional"
+    first_svc = next((s for line in claim.loops("2110") for s in line.segments("SVC")), None)
+    if first_svc is not None and first_svc.get(1).startswith("NU"):
+        claim_type = "institutional"
+    elif first_svc is not None and first_svc.get(1).startswith("AD"):
+        claim_type = "oral"
+    member = patient_nm1.get(9) if patient_nm1 is not None else ""
+    patient: dict[str, Any] = {"display": _name(patient_nm1) if patient_nm1 is not None else ""}
+    if member:
+        patient["identifier"] = {"system": systems.member_id(h.payer), "value": member}
+    remarks = [lq for item in lines for lq in item.pop("_remarks", [])]
+    for moa in claim.segments("MOA"):
+        remarks += [moa.get(p) for p in (3, 4, 5, 6, 7) if moa.get(p)]
+    totals = [
+        _category(systems.ADJUDICATION, "submitted", charge),
+        _category(systems.C4BB_ADJUDICATION, "paidtoprovider", paid),
+    ]
+    if patient_share is not None:
+        totals.append(_category(systems.C4BB_ADJUDICATION, "memberliability", patient_share))
+    common: dict[str, Any] = {
+        "status": "active",
+        "type": {"coding": [_coding(systems.CLAIM_TYPE, claim_type)]},
+        "use": "claim",
+        "patient": patient,
+        "created": h.created,
+        "insurer": h.insurer(),
+        "outcome": outcome,
+        "disposition": disposition,
+        "payment": {"type": {"coding": [_coding(systems.EX_PAYMENT_TYPE, "complete")]},
+                    "amount": _money(paid), "date": h.payment_date,
+                    "identifier": {"system": systems.trace_number(h.originator),
+                                   "value": h.trace}},
+    }
+    # The claim's place in this remittance identifies it: a reversal and its correction share
+    # a payer claim number (CLP07), and the same 835 imported again must match itself.
+    common["identifier"] = [{"system": systems.remittance_claim(),
+                             "value": f"{h.originator}/{h.trace}/{number}"}]
+    if payer_claim:
+        common["identifier"].append({"system": systems.payer_claim_number(h.payer),
+                                     "value": payer_claim})
+    if remarks:
+        common["processNote"] = [
+            {"number": i, "type": "display", "text": f"Remark {code}"}
+            for i, code in enumerate(remarks, 1)
+        ]
+    request = {"identifier": {"system": systems.patient_control_number(), "value": pcn}}
+    response_id = h.uid("ClaimResponse", str(number), pcn)
+    claim_adjudications = _cas_adjudications(list(claim.segments("CAS")))
+    response: Resource = {
+        "resourceType": "ClaimResponse", "id": response_id, **common,
+        "requestor": h.payee(), "request": request,
+        "total": totals,
+    }
+    if lines:  # a claim paid without service lines has none (FHIR arrays are never empty)
+        response["item"] = [{"itemSequence": item["sequence"],
+                             "adjudication": item["adjudication"]} for item in lines]
+    if claim_adjudications:
+        response["adjudication"] = claim_adjudications
+    eob: Resource = {
+        "resourceType": "ExplanationOfBenefit", "id": h.uid("ExplanationOfBenefit", str(number),
+                                                           pcn),
+        **common,
+        "provider": h.payee(rendering.get(9) if rendering is not None
+                            and rendering.get(8) == "XX" else ""),
+        "claim": request,
+        "claimResponse": {"reference": f"urn:uuid:{response_id}"},
+        "insurance": [{"focal": True, "coverage": {
+            "identifier": {"system": systems.member_id(h.payer), "value": member},
+            "display": h.payer_name} if member else {"display": h.payer_name}}],
+        "total": totals,
+    }
+    if lines:
+        eob["item"] = lines
+    if claim_adjudications:
+        eob["adjudication"] = claim_adjudications
+    return response, eob
+
+
+def remittance_resources(ts: TransactionSet) -> list[Resource]:
+    """The PaymentReconciliation, then per claim its ClaimResponse and ExplanationOfBenefit."""
+    if ts.st.get(1) != "835":
+        raise ValueError("not an 835 transaction set")
+    h = _Header(ts)
+    out: list[Resource] = []
+    details = []
+    for number, claim in enumerate(_loops(ts.root, "2100"), 1):
+        response, eob = _claim_parts(h, claim, number)
+        out += [response, eob]
+        details.append({
+            "type": {"coding": [_coding(systems.PAYMENT_TYPE, "payment")]},
+            "request": response["request"],
+            "response": {"reference": f"urn:uuid:{response['id']}"},
+            "date": h.payment_date,
+            "amount": response["payment"]["amount"],
+        })
+    for plb in (s for s in ts.root.walk() if s.tag == "PLB"):
+        for position in range(3, len(plb.elements) - 1, 2):
+            amount = _amount(plb, position + 1)
+            reason = plb.get(position)
+            if amount is None or not reason:
+                continue
+            code, _, reference = reason.partition(":")
+            detail: dict[str, Any] = {
+                "type": {"coding": [_coding(systems.PAYMENT_TYPE, "adjustment")],
+                         "text": f"Provider adjustment {code}"},
+                "date": h.payment_date,
+                "amount": _money(-amount),  # a positive PLB amount reduces the payment
+            }
+            if reference:
+                detail["identifier"] = {"value": reference}
+            details.append(detail)
+    reconciliation: Resource = {
+        "resourceType": "PaymentReconciliation",
+        "id": h.uid("PaymentReconciliation"),
+        "identifier": [{"system": systems.trace_number(h.originator), "value": h.trace}],
+        "status": "active",
+        "created": h.created,
+        "paymentIssuer": h.insurer(),
+        "requestor": h.payee(),
+        "outcome": "complete",
+        "paymentDate": h.payment_date,
+        "paymentAmount": _money(_amount(h.bpr, 2) or Decimal(0)),
+        "paymentIdentifier": {"system": systems.trace_number(h.originator), "value": h.trace},
+        "detail": details,
+    }
+    return [reconciliation, *out]
+
+
+def remittance_bundle(ts: TransactionSet) -> Resource:
+    """A transaction Bundle creating the resources, each only if its identifier is new."""
+    entries = []
+    for resource in remittance_resources(ts):
+        identifier = (resource.get("identifier") or [None])[0]
+        request: dict[str, Any] = {"method": "POST", "url": resource["resourceType"]}
+        if identifier is not None:
+            request["ifNoneExist"] = f"identifier={identifier['system']}|{identifier['value']}"
+        body = {k: v for k, v in resource.items() if k != "id"}
+        entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": body,
+                        "request": request})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
