@@ -13,11 +13,15 @@ __all__ = [
     "C4BB_ADJUDICATION",
     "C4BB_DISCRIMINATOR",
     "CARC",
+    "CLAIM_STATUS",
+    "CLAIM_STATUS_CATEGORY",
     "CLAIM_TYPE",
     "EX_PAYMENT_TYPE",
     "NPI",
     "PAYMENT_TYPE",
     "RARC",
+    "acknowledgment_claim",
+    "clearinghouse_trace",
     "member_id",
     "patient_control_number",
     "payer_claim_number",
@@ -28,6 +32,8 @@ __all__ = [
 ]
 
 CARC = "https://x12.org/codes/claim-adjustment-reason-codes"
+CLAIM_STATUS_CATEGORY = "https://x12.org/codes/claim-status-category-codes"
+CLAIM_STATUS = "https://x12.org/codes/claim-status-codes"
 RARC = "https://x12.org/codes/remittance-advice-remark-codes"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
 C4BB_ADJUDICATION = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"
@@ -58,6 +64,16 @@ def payer_claim_number(payer: str) -> str:
 def member_id(payer: str) -> str:
     """NM109 of NM1*QC / NM1*IL with qualifier MI: the member id the payer assigned."""
     return f"{_BASE}:member-id:{payer}"
+
+
+def acknowledgment_claim() -> str:
+    """One claim of one acknowledgment: "batch/CLM01/n" (2200B TRN02, 2200D TRN02)."""
+    return f"{_BASE}:acknowledgment-claim"
+
+
+def clearinghouse_trace() -> str:
+    """REF*D9: the clearinghouse's trace number for a claim."""
+    return f"{_BASE}:clearinghouse-trace"
 
 
 def remittance_claim() -> str:
