@@ -64,6 +64,34 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0 if stream.report.valid and not first else 1
 
 
+def _to_fhir(args: argparse.Namespace) -> int:
+    """An 835 or 277CA file as one transaction Bundle of the resources it maps to."""
+    from mappers.fhir_x12.acknowledgments import claim_acknowledgments
+    from mappers.fhir_x12.bundles import transaction
+    from mappers.fhir_x12.x835_to_fhir import remittance_resources
+    from mappers.x12 import iter_transaction_sets
+    from server.fhir.json_codec import dumps_pretty
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    resources = []
+    stream = iter_transaction_sets(path)
+    for ts, report in stream:
+        if not report.accepted:
+            print(f"ST02={report.st02}: invalid, not mapped (see facade x12 validate)",
+                  file=sys.stderr)
+        elif ts.guide == "005010X221A1":
+            resources += remittance_resources(ts)
+        elif ts.guide == "005010X214":
+            resources += claim_acknowledgments(ts)
+        else:
+            print(f"ST02={report.st02}: {ts.guide} has no FHIR mapping here", file=sys.stderr)
+    sys.stdout.buffer.write(dumps_pretty(transaction(resources)) + b"\n")
+    return 0 if stream.report.valid and resources else 1
+
+
 def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     x12 = commands.add_parser("x12", help="read, check and acknowledge X12 5010 files")
     sub = x12.add_subparsers(dest="x12_command", required=True)
@@ -78,3 +106,6 @@ def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     inspect = sub.add_parser("inspect", help="print the loop tree of each transaction set")
     inspect.add_argument("file")
     inspect.set_defaults(func=_inspect)
+    to_fhir = sub.add_parser("to-fhir", help="an 835 or 277CA as a FHIR transaction Bundle")
+    to_fhir.add_argument("file")
+    to_fhir.set_defaults(func=_to_fhir)

@@ -18,6 +18,7 @@ from typing import Any
 
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
+from mappers.fhir_x12.bundles import transaction
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
 __all__ = ["remittance_bundle", "remittance_resources"]
@@ -322,13 +323,4 @@ def remittance_resources(ts: TransactionSet) -> list[Resource]:
 
 def remittance_bundle(ts: TransactionSet) -> Resource:
     """A transaction Bundle creating the resources, each only if its identifier is new."""
-    entries = []
-    for resource in remittance_resources(ts):
-        identifier = (resource.get("identifier") or [None])[0]
-        request: dict[str, Any] = {"method": "POST", "url": resource["resourceType"]}
-        if identifier is not None:
-            request["ifNoneExist"] = f"identifier={identifier['system']}|{identifier['value']}"
-        body = {k: v for k, v in resource.items() if k != "id"}
-        entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": body,
-                        "request": request})
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+    return transaction(remittance_resources(ts))

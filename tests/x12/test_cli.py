@@ -95,3 +95,20 @@ def test_inspect_fails_on_a_rejected_envelope(tmp_path: Path) -> None:
     orphan.write_text("~\n".join(line for line in lines if not line.startswith(("GS", "GE"))))
     done = _facade("x12", "inspect", str(orphan))
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_to_fhir_maps_a_remittance_and_an_acknowledgment() -> None:
+    done = _facade("x12", "to-fhir", str(FIXTURES / "835_three_claims.x12"))
+    assert done.returncode == 0, done.stderr
+    bundle = json.loads(done.stdout)
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert bundle["type"] == "transaction"
+    assert kinds.count("ExplanationOfBenefit") == 3 and kinds[0] == "PaymentReconciliation"
+    assert '"value": 213.50' in done.stdout  # amounts keep their text
+    ack = json.loads(_facade("x12", "to-fhir", str(FIXTURES / "277ca_mixed.x12")).stdout)
+    assert [e["resource"]["outcome"] for e in ack["entry"]] == ["queued", "error"]
+
+
+def test_to_fhir_refuses_what_it_cannot_map(tmp_path: Path) -> None:
+    done = _facade("x12", "to-fhir", str(FIXTURES / "837p_two_claims.x12"))
+    assert done.returncode == 1 and "has no FHIR mapping here" in done.stderr
