@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from mappers.fhir_x12 import systems
+from mappers.x12.dates import iso_date
 from mappers.x12.errors import IK304, IK403
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
@@ -30,19 +30,6 @@ _NAMESPACE = uuid.UUID("0b2f6f6e-7d9a-5c51-8e22-277277277277")
 # A4 not found, A6 missing information, A7 invalid information, A8 relational error; E0-E4
 # response not possible.
 _REJECTING = frozenset({"A3", "A4", "A6", "A7", "A8", "E0", "E1", "E2", "E3", "E4"})
-
-
-def _date(value: str) -> str:
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value
-
-
-def _loops(node: Loop, loop_id: str) -> Iterator[Loop]:
-    for child in node.children:
-        if isinstance(child, Loop):
-            if child.id == loop_id:
-                yield child
-            else:
-                yield from _loops(child, loop_id)
 
 
 def _statuses(stc: Segment) -> list[tuple[str, str, str]]:
@@ -101,7 +88,7 @@ def _claim_response(ts: TransactionSet, claim: Loop, patient_nm1: Segment | None
                              "code": "institutional" if "BLT" in refs else "professional"}]},
         "use": "claim",
         "patient": patient,
-        "created": _date(effective) if effective else _receipt_date(ts),
+        "created": iso_date(effective) if effective else _receiptiso_date(ts),
         "insurer": {"identifier": {"system": systems.payer_id(), "value": payer_id},
                     "display": payer.get(3) if payer is not None else ""},
         "request": {"identifier": {"system": systems.patient_control_number(), "value": pcn}},
@@ -128,21 +115,21 @@ def _person(nm1: Segment | None) -> str:
     return f"{first} {last}".strip() if first else last
 
 
-def _receipt_date(ts: TransactionSet) -> str:
+def _receiptiso_date(ts: TransactionSet) -> str:
     """BHT04, the date the acknowledgment was made."""
     bht = next(seg for seg in ts.root.walk() if seg.tag == "BHT")
-    return _date(bht.get(4))
+    return iso_date(bht.get(4))
 
 
 def claim_acknowledgments(ts: TransactionSet) -> list[Resource]:
     """One ClaimResponse per claim acknowledged by a 277CA."""
     if ts.guide != "005010X214":
         raise ValueError("not a 277CA (005010X214) transaction set")
-    payer_loop = next(_loops(ts.root, "2100A"), None)
+    payer_loop = next(ts.root.find("2100A"), None)
     payer = next(payer_loop.segments("NM1"), None) if payer_loop is not None else None
     out: list[Resource] = []
     number = 0
-    for receiver in _loops(ts.root, "2000B"):
+    for receiver in ts.root.find("2000B"):
         batch_trn = next((t for loop in receiver.loops("2200B") for t in loop.segments("TRN")),
                          None)
         batch = batch_trn.get(2) if batch_trn is not None else ""
@@ -181,7 +168,7 @@ def set_acceptances(ts: TransactionSet) -> list[SetAcceptance]:
     ak1 = next((s for s in ts.root.walk() if s.tag == "AK1"), None)
     fic, gs06, version = (ak1.get(1), ak1.get(2), ak1.get(3)) if ak1 is not None else ("", "", "")
     out: list[SetAcceptance] = []
-    for loop in _loops(ts.root, "2000"):
+    for loop in ts.root.find("2000"):
         ak2 = next(loop.segments("AK2"))
         ik5 = next(loop.segments("IK5"), None)
         code = ik5.get(1) if ik5 is not None else ""

@@ -12,13 +12,13 @@ identifier, so importing it twice changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
 from mappers.fhir_x12.bundles import transaction
+from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
 __all__ = ["remittance_bundle", "remittance_resources"]
@@ -43,11 +43,6 @@ def _money(value: Decimal) -> dict[str, Any]:
     return {"value": value, "currency": "USD"}
 
 
-def _date(value: str) -> str:
-    """CCYYMMDD -> YYYY-MM-DD."""
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value
-
-
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"system": system, "code": code}
     if display:
@@ -60,15 +55,6 @@ def _name(nm1: Segment) -> str:
     return f"{first} {last}".strip() if first else last
 
 
-def _loops(node: Loop, loop_id: str) -> Iterator[Loop]:
-    for child in node.children:
-        if isinstance(child, Loop):
-            if child.id == loop_id:
-                yield child
-            else:
-                yield from _loops(child, loop_id)
-
-
 class _Header:
     """What the whole remittance says: payment, payer, payee."""
 
@@ -77,10 +63,10 @@ class _Header:
         self.bpr = next(s for s in walk if s.tag == "BPR")
         self.trn = next(s for s in walk if s.tag == "TRN")
         production = next((s for s in walk if s.tag == "DTM" and s.get(1) == "405"), None)
-        self.payment_date = _date(self.bpr.get(16))
-        self.created = _date(production.get(2)) if production is not None else self.payment_date
-        payer_loop = next(_loops(ts.root, "1000A"))
-        payee_loop = next(_loops(ts.root, "1000B"))
+        self.payment_date = iso_date(self.bpr.get(16))
+        self.created = iso_date(production.get(2)) if production is not None else self.payment_date
+        payer_loop = next(ts.root.find("1000A"))
+        payee_loop = next(ts.root.find("1000B"))
         n1_pr = next(payer_loop.segments("N1"))
         ref_2u = next((r for r in payer_loop.segments("REF") if r.get(1) == "2U"), None)
         self.payer = (ref_2u.get(2) if ref_2u is not None else "") or n1_pr.get(4) \
@@ -171,11 +157,11 @@ def _lines(claim: Loop) -> list[dict[str, Any]]:
             item["quantity"] = {"value": units}
         dates = {d.get(1): d.get(2) for d in line.segments("DTM")}
         if "472" in dates:
-            item["servicedDate"] = _date(dates["472"])
+            item["servicedDate"] = iso_date(dates["472"])
         elif "150" in dates:
-            item["servicedPeriod"] = {"start": _date(dates["150"])}
+            item["servicedPeriod"] = {"start": iso_date(dates["150"])}
             if "151" in dates:
-                item["servicedPeriod"]["end"] = _date(dates["151"])
+                item["servicedPeriod"]["end"] = iso_date(dates["151"])
         notes = [lq.get(2) for lq in line.segments("LQ") if lq.get(1) == "HE"]
         if notes:
             item["_remarks"] = notes
@@ -278,7 +264,7 @@ def remittance_resources(ts: TransactionSet) -> list[Resource]:
     h = _Header(ts)
     out: list[Resource] = []
     details = []
-    for number, claim in enumerate(_loops(ts.root, "2100"), 1):
+    for number, claim in enumerate(ts.root.find("2100"), 1):
         response, eob = _claim_parts(h, claim, number)
         out += [response, eob]
         details.append({

@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from mappers.x12.errors import ElementError, SegmentError
-from mappers.x12.tree import Loop, Segment, TransactionSet
+from mappers.x12.tree import Segment, TransactionSet
 
 __all__ = ["check_835"]
 
@@ -66,7 +66,7 @@ def check_835(ts: TransactionSet) -> list[SegmentError]:
 
     found: list[SegmentError] = []
     paid = Decimal(0)
-    for claim in _loops(ts.root, "2100"):
+    for claim in ts.root.find("2100"):
         clp = next(claim.segments("CLP"), None)
         if clp is None:
             continue
@@ -101,13 +101,3 @@ def check_835(ts: TransactionSet) -> list[SegmentError]:
                                   f"BPR02 should be {expected} (sum of CLP04 - PLB amounts)"))
     return found
 
-
-def _loops(node: Loop, loop_id: str) -> list[Loop]:
-    out: list[Loop] = []
-    for child in node.children:
-        if isinstance(child, Loop):
-            if child.id == loop_id:
-                out.append(child)
-            else:
-                out.extend(_loops(child, loop_id))
-    return out

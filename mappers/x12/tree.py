@@ -114,6 +114,16 @@ class Loop:
                 elif loop_id is None or c.id == loop_id:
                     yield c
 
+    def find(self, loop_id: str) -> Iterator[Loop]:
+        """Loops with this id at any depth below (not looking inside a match): all the 2100
+        claim loops of an 835, the 2200D claim loops of a 277CA."""
+        for c in self.children:
+            if isinstance(c, Loop):
+                if c.id == loop_id:
+                    yield c
+                else:
+                    yield from c.find(loop_id)
+
     def walk(self) -> Iterator[Segment]:
         """Every segment below this loop in document order."""
         for c in self.children:
