@@ -31,6 +31,9 @@ stable and never reused; they are numbered in blocks per area::
     ├── storage                          FAC-3xxx
     │   ├── StorageUnavailableError      503     FAC-3001
     │   └── StorageBusyError             503     FAC-3002
+    ├── translation (FHIR <-> X12)       FAC-4xxx
+    │   ├── MappingGapError              422     FAC-4001 (one issue per gap)
+    │   └── X12InputError                422     FAC-4002 (not the X12 asked for)
     └── InternalError                    500     FAC-9001
 
 An issue carries the OperationOutcome ``issue.code`` (the IssueType value set), a human message,
@@ -69,6 +72,8 @@ __all__ = [
     "PatchResultInvalidError",
     "StorageUnavailableError",
     "StorageBusyError",
+    "MappingGapError",
+    "X12InputError",
     "InternalError",
 ]
 
@@ -295,6 +300,25 @@ class StorageBusyError(FacadeError):
     code = "FAC-3002"
     http_status = 503
     issue_type = "transient"
+
+
+# --- translation (FAC-4xxx) ----------------------------------------------------------------
+
+
+class MappingGapError(FacadeError):
+    """The FHIR input lacks what the X12 guide requires: one issue per gap, nothing built."""
+
+    code = "FAC-4001"
+    http_status = 422
+    issue_type = "required"
+
+
+class X12InputError(FacadeError):
+    """The X12 input cannot be mapped: wrong transaction, or not valid for its guide."""
+
+    code = "FAC-4002"
+    http_status = 422
+    issue_type = "invalid"
 
 
 # --- internal (FAC-9xxx) --------------------------------------------------------------------

@@ -27,7 +27,19 @@ __all__ = [
     "payer_claim_number",
     "payer_id",
     "trace_number",
+    "product_qualifier",
     "product_system",
+    "x12_element_system",
+    "X12_CODES",
+    "ICD10_CM",
+    "ICD10_PCS",
+    "CMS_POS",
+    "NUBC_BILL_TYPE",
+    "NUBC_REVENUE",
+    "SUBSCRIBER_RELATIONSHIP",
+    "V2_0203",
+    "PROCESS_PRIORITY",
+    "TAXONOMY",
     "remittance_claim",
 ]
 
@@ -105,3 +117,34 @@ def product_system(qualifier: str, code: str) -> str:
     if qualifier == "HC" and code[:1].isalpha():
         return _HCPCS
     return _PRODUCT_SYSTEMS.get(qualifier, f"urn:fhir-facade:x12:product-qualifier:{qualifier}")
+
+
+def product_qualifier(system: str) -> str:
+    """The X12 product/service id qualifier (SV101-1, SV202-1, SVC01-1) of a code system."""
+    if system == _HCPCS:
+        return "HC"
+    for qualifier, known in _PRODUCT_SYSTEMS.items():
+        if known == system:
+            return qualifier
+    prefix = "urn:fhir-facade:x12:product-qualifier:"
+    return system[len(prefix):] if system.startswith(prefix) else ""
+
+
+X12_CODES = "https://codesystem.x12.org/005010"
+"""X12 code lists as PAS 2.2.1 names them: ``{X12_CODES}/{data element number}``."""
+
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10_PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+CMS_POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+NUBC_BILL_TYPE = "https://www.nubc.org/CodeSystem/TypeOfBill"
+NUBC_REVENUE = "https://www.nubc.org/CodeSystem/RevenueCodes"
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
+TAXONOMY = "http://nucc.org/provider-taxonomy"
+
+
+def x12_element_system(element: str) -> str:
+    """The code system of an X12 code list by data element number (``1365`` service type,
+    ``306`` review action...), ``https://codesystem.x12.org/005010/<element>`` (PAS 2.2.1)."""
+    return f"{X12_CODES}/{element}"

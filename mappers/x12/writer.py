@@ -20,10 +20,13 @@ __all__ = [
     "ControlNumbers",
     "CountingControlNumbers",
     "Envelope",
+    "Group",
+    "SetSource",
     "X12WriteError",
     "format_segment",
     "terminator",
     "write_file",
+    "write_groups",
     "write_interchange",
 ]
 
@@ -70,6 +73,20 @@ class Envelope:
     when: datetime | None = None
 
 
+SetSource = TransactionSet | Loop | Sequence[Sequence[str]]
+"""A transaction set to write: a parsed set, a loop tree, or its segments as element lists
+(``["ST", "837", "", "005010X222A1"]``...; ST02, SE01 and SE02 are filled in when written)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One functional group of an interchange: GS01, GS08 and the sets it holds."""
+
+    functional_id: str
+    version: str
+    sets: Sequence[SetSource]
+
+
 def format_segment(elements: Sequence[str], d: Delimiters) -> str:
     """One segment without its terminator; trailing empty elements are left off (X12.6)."""
     end = len(elements)
@@ -104,14 +121,15 @@ def _convert(elements: list[str], table: dict[int, str] | None, dst: Delimiters)
     return out
 
 
-def _body(
-    ts: TransactionSet | Loop, st02: str | None, d: Delimiters | None = None
-) -> list[list[str]]:
-    root = ts.root if isinstance(ts, TransactionSet) else ts
-    table = None
-    if d is not None and isinstance(ts, TransactionSet):
-        table = _translator(ts.delimiters, d)
-    segs = [_convert(s.elements, table, d or DEFAULT) for s in _segments_of(root)]
+def _body(ts: SetSource, st02: str | None, d: Delimiters | None = None) -> list[list[str]]:
+    if isinstance(ts, TransactionSet | Loop):
+        root = ts.root if isinstance(ts, TransactionSet) else ts
+        table = None
+        if d is not None and isinstance(ts, TransactionSet):
+            table = _translator(ts.delimiters, d)
+        segs = [_convert(s.elements, table, d or DEFAULT) for s in _segments_of(root)]
+    else:
+        segs = [list(s) for s in ts]
     if not segs or segs[0][0] != "ST":
         raise X12WriteError("A transaction set must start with ST")
     if segs[-1][0] != "SE":
@@ -136,28 +154,43 @@ def _isa(env: Envelope, d: Delimiters, control: int) -> list[str]:
 
 
 def write_interchange(
-    sets: Sequence[TransactionSet | Loop],
+    sets: Sequence[SetSource],
     env: Envelope,
     numbers: ControlNumbers,
     d: Delimiters = DEFAULT,
     line_break: str = "\n",
 ) -> str:
     """One interchange with one functional group holding ``sets``, freshly numbered."""
+    return write_groups([Group(env.functional_id, env.version, sets)], env, numbers, d, line_break)
+
+
+def write_groups(
+    groups: Sequence[Group],
+    env: Envelope,
+    numbers: ControlNumbers,
+    d: Delimiters = DEFAULT,
+    line_break: str = "\n",
+) -> str:
+    """One interchange holding ``groups`` (GS01/GS08 from each group; the envelope's own
+    ``functional_id`` and ``version`` are not used), freshly numbered."""
     isa13 = numbers.next("ISA")
-    gs06 = numbers.next("GS")
-    if not 0 < isa13 < 10**9 or not 0 < gs06 < 10**9:
+    if not 0 < isa13 < 10**9:
         raise X12WriteError("Control numbers must be 1 to 999999999")
     when = env.when or datetime.now()
     out = [_isa(env, d, isa13)]
-    out.append([
-        "GS", env.functional_id, env.application_sender or env.sender_id,
-        env.application_receiver or env.receiver_id, when.strftime("%Y%m%d"),
-        when.strftime("%H%M"), str(gs06), "X", env.version,
-    ])
-    for ts in sets:
-        out.extend(_body(ts, f"{numbers.next('ST'):04d}", d))
-    out.append(["GE", str(len(sets)), str(gs06)])
-    out.append(["IEA", "1", f"{isa13:09d}"])
+    for group in groups:
+        gs06 = numbers.next("GS")
+        if not 0 < gs06 < 10**9:
+            raise X12WriteError("Control numbers must be 1 to 999999999")
+        out.append([
+            "GS", group.functional_id, env.application_sender or env.sender_id,
+            env.application_receiver or env.receiver_id, when.strftime("%Y%m%d"),
+            when.strftime("%H%M"), str(gs06), "X", group.version,
+        ])
+        for ts in group.sets:
+            out.extend(_body(ts, f"{numbers.next('ST'):04d}", d))
+        out.append(["GE", str(len(group.sets)), str(gs06)])
+    out.append(["IEA", str(len(groups)), f"{isa13:09d}"])
     return _join(out, d, line_break)
 
 
