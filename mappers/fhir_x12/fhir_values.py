@@ -160,7 +160,8 @@ def first_address(resource: Mapping[str, Any] | None, *uses: str) -> Mapping[str
     for use in uses:
         for address in addresses:
             if address.get("use") == use:
-                return address
+                found: Mapping[str, Any] = address
+                return found
     first: Mapping[str, Any] | None = addresses[0] if addresses else None
     return first
 
