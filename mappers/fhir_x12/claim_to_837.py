@@ -56,7 +56,9 @@ _ACCIDENT = {"MVA": "AA", "WPA": "EM", "AUTOPOL": "AA"}
 
 def _billing_key(view: ClaimView) -> tuple[str, ...]:
     npi, tin, _ = party_ids(view.provider)
-    return (npi, tin, str((view.provider or {}).get("id") or ""))
+    if npi:
+        return (npi, tin, str((view.provider or {}).get("name") or ""))
+    return ("", "", str((view.provider or {}).get("id") or id(view.provider)))
 
 
 def _billing_provider(view: ClaimView, hl: int) -> list[Segment]:
@@ -306,6 +308,8 @@ def _other_payers(view: ClaimView) -> list[Segment]:
         subscriber = cov.subscriber or (view.patient if cov.relationship == "self" else None)
         out.append(party_nm1("IL", subscriber, f"{cov.path}.coverage.subscriber", view.gaps,
                              "MI", cov.member_id))
+        out += address_segments(subscriber, f"{cov.path}.coverage.subscriber", view.gaps,
+                                required=False)
         out += _payer(view, cov, "2330B")
     return out
 
@@ -349,17 +353,31 @@ def build_837(views: Sequence[ClaimView], partners: TradingPartners, reference: 
         hl += 1
         billing = hl
         out += _billing_provider(group[0], hl)
+        by_subscriber: dict[tuple[str, ...], list[ClaimView]] = {}
         for view in group:
-            if view.focal is None:
-                continue
+            if view.focal is not None:
+                by_subscriber.setdefault(_subscriber_key(view), []).append(view)
+        for claims in by_subscriber.values():
+            first = claims[0]
+            assert first.focal is not None
             hl += 1
             subscriber = hl
-            out += _subscriber(view, view.focal, hl, billing)
-            if view.focal.relationship != "self":
+            out += _subscriber(first, first.focal, hl, billing)
+            if first.focal.relationship != "self":
                 hl += 1
-                out += _patient(view, view.focal, hl, subscriber)
-            out += _claim(view)
+                out += _patient(first, first.focal, hl, subscriber)
+            for view in claims:
+                out += _claim(view)
     return out
+
+
+def _subscriber_key(view: ClaimView) -> tuple[str, ...]:
+    """Claims of the same patient under the same coverage share one 2000B (and 2000C)."""
+    cov = view.focal
+    assert cov is not None
+    patient = view.patient or {}
+    return (cov.payer_id, cov.member_id, cov.relationship, cov.responsibility,
+            str(patient.get("name")), str(patient.get("birthDate")))
 
 
 def _batch_reference(views: Sequence[ClaimView]) -> str:

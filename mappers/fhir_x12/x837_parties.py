@@ -152,7 +152,10 @@ class ClaimSource:
             return None
         party = self.party(loop, "Organization", "payee")
         party.pop("identifier", None)
-        party["name"] = billing.get("name") or "Pay-to address"
+        name = billing.get("name")
+        if isinstance(name, list):  # a person bills: the pay-to office carries their name
+            name = " ".join([*name[0].get("given", []), name[0].get("family", "")]).strip()
+        party["name"] = name or "Pay-to address"
         party["partOf"] = ref(billing) if billing["resourceType"] == "Organization" else None
         if party["partOf"] is None:
             del party["partOf"]
