@@ -7,9 +7,12 @@ A positive CAS amount reduces the payment; amounts keep the 835's sign, so a rev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from mappers.fhir_x12.systems import ADJUDICATION, C4BB_ADJUDICATION, C4BB_DISCRIMINATOR
 
-__all__ = ["cas_category", "CLAIM_STATUS", "NOT_COVERED"]
+__all__ = ["cas_category", "CLAIM_STATUS", "NETWORK_STATUSES", "NOT_COVERED", "payment_status"]
 
 Coding = tuple[str, str]
 
@@ -55,3 +58,18 @@ def cas_category(group: str, reason: str) -> Coding:
     if group == "CO" and reason in NOT_COVERED:
         return (C4BB_ADJUDICATION, "noncovered")
     return _BY_GROUP.get(group, (C4BB_DISCRIMINATOR, "adjustmentreason"))
+
+
+# C4BBPayerBenefitPaymentStatus: the payer's network status for the benefit; ``other`` when no
+# network applies or none is known (an 835 carries none).
+NETWORK_STATUSES = frozenset({"innetwork", "outofnetwork", "other"})
+
+
+def payment_status(status_code: str, line_paid: Sequence[Decimal]) -> str:
+    """C4BBPayerClaimPaymentStatusCode of a claim: ``denied`` for CLP02 4, ``partiallypaid``
+    when some service lines (SVC03) were paid nothing while others were paid, else ``paid``."""
+    if status_code == "4":
+        return "denied"
+    if any(p == 0 for p in line_paid) and any(p != 0 for p in line_paid):
+        return "partiallypaid"
+    return "paid"

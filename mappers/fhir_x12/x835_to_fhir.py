@@ -3,7 +3,9 @@ ClaimResponse, per payment (BPR/TRN) a PaymentReconciliation, in one transaction
 
 Built from the 835 alone: parties are referenced by identifier (payer id, NPI, member id), the
 submitted Claim by its patient control number (CLP01), and no CARIN BB profile is claimed (an
-835 carries no diagnoses, place of service or network status: STANDARDS 4.1). Resource ids are
+835 carries no diagnoses, place of service or network status: STANDARDS 4.1). When the Claim a
+CLP01 answers is supplied (its Bundle, keyed by patient control number), the EOB combines both
+and claims the CARIN BB 2.0.0 profile that fits (``eob_c4bb.py``). Resource ids are
 name-based UUIDs of the payer, the trace number and the claim's place in the file, so the same
 835 maps to the same resources every time; each entry is a conditional create on its
 identifier, so importing it twice changes nothing.
@@ -12,18 +14,24 @@ identifier, so importing it twice changes nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
 from mappers.fhir_x12.bundles import transaction
+from mappers.fhir_x12.eob_c4bb import combine
+from mappers.fhir_x12.references import BundleIndex
 from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
-__all__ = ["remittance_bundle", "remittance_resources"]
+__all__ = ["ClaimSources", "remittance_bundle", "remittance_resources"]
 
 Resource = dict[str, Any]
+ClaimSources = Mapping[str, BundleIndex | Mapping[str, Any]]
+"""Submitted Claims by patient control number (CLM01 = CLP01): the Claim's Bundle (Claim,
+Patient, Coverage, Organizations, Practitioners) or its BundleIndex."""
 
 _NAMESPACE = uuid.UUID("6f1d3c8e-5a0b-5d2e-9c4f-835835835835")
 
@@ -76,6 +84,12 @@ class _Header:
         self.payee_name = n1_pe.get(2)
         self.payee_npi = n1_pe.get(4) if n1_pe.get(3) == "XX" else ""
         self.trace = self.trn.get(2)
+        # meta.lastUpdated of a profiled EOB: the group's creation (GS04/GS05), as UTC; the
+        # server sets its own when it stores the resource.
+        gs = ts.gs + [""] * 6
+        stamp = f"{gs[4]}{gs[5]}".ljust(12, "0") if len(gs[4]) == 8 else ""
+        self.last_updated = (f"{iso_date(stamp[:8])}T{stamp[8:10]}:{stamp[10:12]}:00Z"
+                             if stamp[8:12].isdigit() else "")
         self.originator = self.trn.get(3) or self.payer
 
     def insurer(self) -> dict[str, Any]:
@@ -169,7 +183,8 @@ def _lines(claim: Loop) -> list[dict[str, Any]]:
     return items
 
 
-def _claim_parts(h: _Header, claim: Loop, number: int) -> tuple[Resource, Resource]:
+def _claim_parts(h: _Header, claim: Loop, number: int, claims: ClaimSources | None,
+                 network: Mapping[str, str] | None) -> tuple[Resource, Resource]:
     clp = next(claim.segments("CLP"))
     patient_nm1 = next((s for s in claim.segments("NM1") if s.get(1) == "QC"), None)
     rendering = next((s for s in claim.segments("NM1") if s.get(1) == "82"), None)
@@ -254,18 +269,28 @@ def _claim_parts(h: _Header, claim: Loop, number: int) -> tuple[Resource, Resour
         eob["item"] = lines
     if claim_adjudications:
         eob["adjudication"] = claim_adjudications
+    source = (claims or {}).get(pcn)
+    if source is not None:
+        eob = combine(eob, claim, source, (network or {}).get(pcn, ""), h.last_updated) or eob
     return response, eob
 
 
-def remittance_resources(ts: TransactionSet) -> list[Resource]:
-    """The PaymentReconciliation, then per claim its ClaimResponse and ExplanationOfBenefit."""
+def remittance_resources(ts: TransactionSet, claims: ClaimSources | None = None,
+                         network: Mapping[str, str] | None = None) -> list[Resource]:
+    """The PaymentReconciliation, then per claim its ClaimResponse and ExplanationOfBenefit.
+
+    ``claims`` are the submitted Claims by patient control number; an EOB whose CLP01 is
+    among them combines both and claims its CARIN BB profile. ``network`` gives, by patient
+    control number, the payer's network status for the claim (``innetwork``/``outofnetwork``;
+    absent: ``other``).
+    """
     if ts.st.get(1) != "835":
         raise ValueError("not an 835 transaction set")
     h = _Header(ts)
     out: list[Resource] = []
     details = []
     for number, claim in enumerate(ts.root.find("2100"), 1):
-        response, eob = _claim_parts(h, claim, number)
+        response, eob = _claim_parts(h, claim, number, claims, network)
         out += [response, eob]
         details.append({
             "type": {"coding": [_coding(systems.PAYMENT_TYPE, "payment")]},
@@ -307,6 +332,7 @@ def remittance_resources(ts: TransactionSet) -> list[Resource]:
     return [reconciliation, *out]
 
 
-def remittance_bundle(ts: TransactionSet) -> Resource:
+def remittance_bundle(ts: TransactionSet, claims: ClaimSources | None = None,
+                      network: Mapping[str, str] | None = None) -> Resource:
     """A transaction Bundle creating the resources, each only if its identifier is new."""
-    return transaction(remittance_resources(ts))
+    return transaction(remittance_resources(ts, claims, network))
