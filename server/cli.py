@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from server.cli_x12 import add_x12_commands
+from server.cli_x12 import add_fhir_commands, add_x12_commands
 
 __all__ = ["main"]
 
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=_serve)
     add_x12_commands(commands)
+    add_fhir_commands(commands)
     return parser
 
 

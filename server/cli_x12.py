@@ -1,4 +1,5 @@
-"""``facade x12 validate`` and ``facade x12 inspect`` (DESIGN.md, "Public interface")."""
+"""``facade x12 validate|inspect|to-fhir`` and ``facade fhir to-x12`` (DESIGN.md, "Public
+interface")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["add_x12_commands"]
+__all__ = ["add_fhir_commands", "add_x12_commands"]
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -65,10 +66,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _to_fhir(args: argparse.Namespace) -> int:
-    """An 835 or 277CA file as one transaction Bundle of the resources it maps to."""
-    from mappers.fhir_x12.acknowledgments import claim_acknowledgments
+    """An X12 file as one transaction Bundle of the resources it maps to."""
     from mappers.fhir_x12.bundles import transaction
-    from mappers.fhir_x12.x835_to_fhir import remittance_resources
+    from mappers.fhir_x12.translations import inbound_resources
     from mappers.x12 import iter_transaction_sets
     from server.fhir.json_codec import dumps_pretty
 
@@ -82,14 +82,70 @@ def _to_fhir(args: argparse.Namespace) -> int:
         if not report.accepted:
             print(f"ST02={report.st02}: invalid, not mapped (see facade x12 validate)",
                   file=sys.stderr)
-        elif ts.guide == "005010X221A1":
-            resources += remittance_resources(ts)
-        elif ts.guide == "005010X214":
-            resources += claim_acknowledgments(ts)
+            continue
+        mapped = inbound_resources(ts)
+        if mapped is None:
+            print(f"ST02={report.st02}: {ts.st.get(1)} {ts.guide} has no FHIR mapping",
+                  file=sys.stderr)
         else:
-            print(f"ST02={report.st02}: {ts.guide} has no FHIR mapping here", file=sys.stderr)
+            resources += mapped
     sys.stdout.buffer.write(dumps_pretty(transaction(resources)) + b"\n")
     return 0 if stream.report.valid and resources else 1
+
+
+def _to_x12(args: argparse.Namespace) -> int:
+    """A FHIR Bundle (or resource) as the X12 transaction asked for."""
+    from mappers.fhir_x12.interchange import TradingPartners
+    from mappers.fhir_x12.translations import outbound
+    from mappers.x12.writer import CountingControlNumbers
+    from server.errors import FacadeError, MalformedJsonError
+    from server.fhir.json_codec import dumps_pretty, loads
+    from server.fhir.outcomes import error_outcome
+    from server.settings import Settings
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    x12 = Settings().x12
+    partners = TradingPartners(
+        sender_id=x12.sender_id, sender_name=x12.sender_name, receiver_id=x12.receiver_id,
+        receiver_name=x12.receiver_name, contact_name=x12.contact_name,
+        contact_phone=x12.contact_phone, sender_qualifier=x12.sender_qualifier,
+        receiver_qualifier=x12.receiver_qualifier, usage=x12.usage,
+    )
+    # Control numbers must not repeat between files sent to a partner: without a durable
+    # counter (the server keeps one), start from the clock unless told where to start.
+    start = args.control_number or int(time.time()) % 900_000_000 + 1
+    try:
+        try:
+            source = loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedJsonError(f"{path} is not JSON: {exc}") from exc
+        if not isinstance(source, dict) or "resourceType" not in source:
+            raise MalformedJsonError(f"{path} holds no FHIR resource")
+        text = outbound(args.transaction, [source], partners, CountingControlNumbers(start))
+    except FacadeError as error:
+        sys.stdout.buffer.write(dumps_pretty(error_outcome(error)) + b"\n")
+        print(f"{path}: {error.message}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def add_fhir_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from mappers.fhir_x12.translations import OUTBOUND
+
+    fhir = commands.add_parser("fhir", help="translate FHIR resources")
+    sub = fhir.add_subparsers(dest="fhir_command", required=True)
+    to_x12 = sub.add_parser(
+        "to-x12", help="a Bundle with a Claim or request and what it references, as X12; "
+        "gaps are printed as an OperationOutcome (exit 1)")
+    to_x12.add_argument("--transaction", required=True, choices=sorted(OUTBOUND))
+    to_x12.add_argument("--control-number", type=int, metavar="N",
+                        help="first ISA13/GS06/ST02 (default: from the clock)")
+    to_x12.add_argument("file")
+    to_x12.set_defaults(func=_to_x12)
 
 
 def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,6 +162,7 @@ def add_x12_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     inspect = sub.add_parser("inspect", help="print the loop tree of each transaction set")
     inspect.add_argument("file")
     inspect.set_defaults(func=_inspect)
-    to_fhir = sub.add_parser("to-fhir", help="an 835 or 277CA as a FHIR transaction Bundle")
+    to_fhir = sub.add_parser("to-fhir", help="an 837, 835, 277CA, 277, 271 or 278 response as "
+                             "a FHIR transaction Bundle")
     to_fhir.add_argument("file")
     to_fhir.set_defaults(func=_to_fhir)

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AuthSettings", "LimitsSettings", "Settings", "is_loopback_host"]
+__all__ = ["AuthSettings", "LimitsSettings", "Settings", "X12Settings", "is_loopback_host"]
 
 
 class LimitsSettings(BaseModel):
@@ -30,6 +30,21 @@ class AuthSettings(BaseModel):
     enabled: bool = True
 
 
+class X12Settings(BaseModel):
+    """Who outbound X12 is from and to (ISA06/ISA08, GS02/GS03, 837 1000A/1000B)."""
+
+    sender_id: str = Field(default="FACADE", min_length=1, max_length=15)
+    sender_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    sender_name: str = "FHIR FINANCIAL FACADE"
+    receiver_id: str = Field(default="CLEARINGHOUSE", min_length=1, max_length=15)
+    receiver_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    receiver_name: str = "CLEARINGHOUSE"
+    contact_name: str = "BILLING OFFICE"
+    contact_phone: str = Field(default="5555550100", pattern=r"^\d{10,15}$")
+    usage: str = Field(default="T", pattern="^[TP]$")
+    """ISA15: T test, P production."""
+
+
 class Settings(BaseSettings):
     """Everything the facade can be configured with."""
 
@@ -44,6 +59,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    x12: X12Settings = Field(default_factory=X12Settings)
 
     @field_validator("base_url")
     @classmethod

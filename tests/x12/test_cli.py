@@ -109,6 +109,15 @@ def test_to_fhir_maps_a_remittance_and_an_acknowledgment() -> None:
     assert [e["resource"]["outcome"] for e in ack["entry"]] == ["queued", "error"]
 
 
-def test_to_fhir_refuses_what_it_cannot_map(tmp_path: Path) -> None:
+def test_to_fhir_maps_claims() -> None:
     done = _facade("x12", "to-fhir", str(FIXTURES / "837p_two_claims.x12"))
-    assert done.returncode == 1 and "has no FHIR mapping here" in done.stderr
+    assert done.returncode == 0, done.stderr
+    kinds = [e["resource"]["resourceType"] for e in json.loads(done.stdout)["entry"]]
+    assert kinds.count("Claim") == 2
+
+
+def test_to_fhir_refuses_what_it_cannot_map(tmp_path: Path) -> None:
+    ack = tmp_path / "ack.999"
+    _facade("x12", "validate", str(FIXTURES / "837p_two_claims.x12"), "--ack", str(ack))
+    done = _facade("x12", "to-fhir", str(ack))
+    assert done.returncode == 1 and "has no FHIR mapping" in done.stderr
