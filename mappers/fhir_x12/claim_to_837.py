@@ -44,10 +44,17 @@ from mappers.fhir_x12.references import BundleIndex
 from mappers.x12.writer import ControlNumbers
 from server.errors import Issue
 
-__all__ = ["INSTITUTIONAL", "PROFESSIONAL", "build_837", "claim_views", "claims_to_837"]
+__all__ = [
+    "INSTITUTIONAL", "MAX_CLAIMS_PER_SET", "MAX_CLAIMS_PER_SUBSCRIBER", "PROFESSIONAL",
+    "build_837", "claim_views", "claims_to_837",
+]
 
 PROFESSIONAL = "005010X222A1"
 INSTITUTIONAL = "005010X223A2"
+#: The 2300 loop repeats at most 100 times under one subscriber or patient HL (837P/837I).
+MAX_CLAIMS_PER_SUBSCRIBER = 100
+#: The guides' recommended limit of CLM segments per transaction set (837P/837I 1.4.1).
+MAX_CLAIMS_PER_SET = 5000
 Segment = list[str]
 
 #: Claim.accident.type (v3-ActCode) -> CLM11-1 related causes (1362): AA auto, EM employment.
@@ -357,7 +364,9 @@ def build_837(views: Sequence[ClaimView], partners: TradingPartners, reference: 
         for view in group:
             if view.focal is not None:
                 by_subscriber.setdefault(_subscriber_key(view), []).append(view)
-        for claims in by_subscriber.values():
+        chunks = [claims[i:i + MAX_CLAIMS_PER_SUBSCRIBER] for claims in by_subscriber.values()
+                  for i in range(0, len(claims), MAX_CLAIMS_PER_SUBSCRIBER)]
+        for claims in chunks:
             first = claims[0]
             assert first.focal is not None
             hl += 1
@@ -418,8 +427,9 @@ def claims_to_837(
     sets: list[tuple[str, list[Segment]]] = []
     for institutional in (False, True):
         members = [v for v in views if v.institutional is institutional]
-        if members:
-            segments = build_837(members, partners, reference or _batch_reference(members), when)
+        for start in range(0, len(members), MAX_CLAIMS_PER_SET):
+            batch = members[start:start + MAX_CLAIMS_PER_SET]
+            segments = build_837(batch, partners, reference or _batch_reference(batch), when)
             sets.append((INSTITUTIONAL if institutional else PROFESSIONAL, segments))
     _raise_all(views)
     return interchange(sets, partners, numbers, when)

@@ -135,6 +135,19 @@ def test_many_claims_one_interchange_with_correct_counts() -> None:
     assert len(billing_hls) == 4  # two providers in each of the two sets
 
 
+def test_over_100_claims_of_one_subscriber_open_a_new_subscriber_loop() -> None:
+    bundles = []
+    for n in range(130):
+        bundle = professional_bundle()
+        bundle["entry"][0]["resource"]["id"] = f"c{n}"
+        bundle["entry"][0]["resource"]["identifier"][0]["value"] = f"PCN-{n}"
+        bundles.append(bundle)
+    text = to_837(*bundles)
+    assert_valid_x12(text)
+    assert text.count("~\nHL*") == 3  # provider, subscriber with 100 claims, then with 30
+    assert text.count("~\nCLM*") == 130
+
+
 def test_missing_data_lists_every_gap_and_builds_nothing() -> None:
     bundle = professional_bundle()
     by_type = {e["resource"]["resourceType"] + str(i): e["resource"]
