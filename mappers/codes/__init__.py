@@ -1,8 +1,18 @@
 """Code tables the translations use, as data (``data/<name>.json``).
 
-Each file holds ``{"title", "element", "source", "system", "codes": {code: description}}``.
+Each file holds ``{"title", "element", "source", "system", "codes": {code: description}}``:
+``element`` names the X12 data element and the segments/loops that carry it, ``source`` who
+maintains the list, ``system`` the FHIR code system URI (``null`` for ``claim_frequency``: the
+CLM05-3 frequency digit has no code system of its own; the full institutional type of bill uses
+the NUBC system). Codes are sorted in natural order (letters, then the number) one per line.
+
 Descriptions are short and written for this product; X12's and the AMA's own wording is not
-reproduced (X12.md §5: the X12 lists are copyrighted; CMS lists are free to use).
+reproduced (X12.md §5: the X12 lists are copyrighted; CMS lists are free to use, so
+``place_of_service`` keeps the CMS names). Every code of the guides' external code sets
+(``mappers/x12/guides/code_sets.json``: remark codes, claim status categories and codes, service
+types, places of service) is listed; where no reliable meaning is on hand the description is a
+neutral pointer to the published list rather than a guess. ``Retired:`` marks codes X12 has
+deactivated that may still appear in older remittances.
 """
 
 from __future__ import annotations

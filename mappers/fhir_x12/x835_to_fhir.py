@@ -23,6 +23,7 @@ from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
 from mappers.fhir_x12.bundles import transaction
 from mappers.fhir_x12.eob_c4bb import combine
 from mappers.fhir_x12.references import BundleIndex
+from mappers.x12.balancing import check_835, claim_imbalances
 from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
@@ -234,10 +235,12 @@ def _claim_parts(h: _Header, claim: Loop, number: int, claims: ClaimSources | No
     if payer_claim:
         common["identifier"].append({"system": systems.payer_claim_number(h.payer),
                                      "value": payer_claim})
-    if remarks:
+    # An amount that does not add up is reported on the claim, never hidden or corrected.
+    notes = [f"Remark {code}" for code in remarks]
+    notes += [f"Does not balance: {problem}" for problem in claim_imbalances(claim)]
+    if notes:
         common["processNote"] = [
-            {"number": i, "type": "display", "text": f"Remark {code}"}
-            for i, code in enumerate(remarks, 1)
+            {"number": i, "type": "display", "text": text} for i, text in enumerate(notes, 1)
         ]
     request = {"identifier": {"system": systems.patient_control_number(), "value": pcn}}
     response_id = h.uid("ClaimResponse", str(number), pcn)
@@ -329,6 +332,10 @@ def remittance_resources(ts: TransactionSet, claims: ClaimSources | None = None,
         "paymentIdentifier": {"system": systems.trace_number(h.originator), "value": h.trace},
         "detail": details,
     }
+    unbalanced = [e.elements[0].message for e in check_835(ts) if e.tag == "BPR" and e.elements]
+    if unbalanced:
+        reconciliation["processNote"] = [{"type": "display", "text": f"Does not balance: {m}"}
+                                         for m in unbalanced]
     return [reconciliation, *out]
 
 

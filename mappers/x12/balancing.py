@@ -15,9 +15,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from mappers.x12.errors import ElementError, SegmentError
-from mappers.x12.tree import Segment, TransactionSet
+from mappers.x12.tree import Loop, Segment, TransactionSet
 
-__all__ = ["check_835"]
+__all__ = ["check_835", "claim_imbalances"]
 
 
 _ZERO = Decimal(0)
@@ -54,6 +54,34 @@ def _warning(seg: Segment, position: int, loop: str, element: int, message: str
                                       message=message)], warning=True)
 
 
+def _claim_findings(claim: Loop, clp: Segment) -> list[tuple[Segment, str, int, str]]:
+    """(segment, loop, element, message) of each line and claim amount that does not add up."""
+    found = []
+    claim_cas = list(claim.segments("CAS"))
+    line_cas: list[Segment] = []
+    for line in claim.loops("2110"):
+        svc = next(line.segments("SVC"), None)
+        if svc is None:
+            continue
+        cas = list(line.segments("CAS"))
+        line_cas.extend(cas)
+        expected = _amount(svc, 2) - _cas_total(cas)
+        if expected != _amount(svc, 3):
+            found.append((svc, "2110", 3, f"SVC03 should be {expected} (SVC02 - line CAS)"))
+    expected = _amount(clp, 3) - _cas_total(claim_cas) - _cas_total(line_cas)
+    if expected != _amount(clp, 4):
+        found.append((clp, "2100", 4, f"CLP04 should be {expected} (CLP03 - claim and line CAS)"))
+    return found
+
+
+def claim_imbalances(claim: Loop) -> list[str]:
+    """What does not add up in one 2100 claim loop, in words (empty when it balances)."""
+    clp = next(claim.segments("CLP"), None)
+    if clp is None:
+        return []
+    return [f"{seg.tag}: {message}" for seg, _, _, message in _claim_findings(claim, clp)]
+
+
 def check_835(ts: TransactionSet) -> list[SegmentError]:
     """The balancing findings of one 835 transaction set (empty when it balances)."""
     positions: dict[int, int] = {}
@@ -70,22 +98,8 @@ def check_835(ts: TransactionSet) -> list[SegmentError]:
         clp = next(claim.segments("CLP"), None)
         if clp is None:
             continue
-        claim_cas = list(claim.segments("CAS"))
-        line_cas: list[Segment] = []
-        for line in claim.loops("2110"):
-            svc = next(line.segments("SVC"), None)
-            if svc is None:
-                continue
-            cas = list(line.segments("CAS"))
-            line_cas.extend(cas)
-            expected = _amount(svc, 2) - _cas_total(cas)
-            if expected != _amount(svc, 3):
-                found.append(_warning(svc, where(svc), "2110", 3,
-                                      f"SVC03 should be {expected} (SVC02 - line CAS)"))
-        expected = _amount(clp, 3) - _cas_total(claim_cas) - _cas_total(line_cas)
-        if expected != _amount(clp, 4):
-            found.append(_warning(clp, where(clp), "2100", 4,
-                                  f"CLP04 should be {expected} (CLP03 - claim and line CAS)"))
+        for seg, loop, element, message in _claim_findings(claim, clp):
+            found.append(_warning(seg, where(seg), loop, element, message))
         paid += _amount(clp, 4)
     header = next(ts.root.loops("HEADER"), ts.root)
     bpr = next(header.segments("BPR"), None)

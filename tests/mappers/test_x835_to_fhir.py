@@ -119,3 +119,25 @@ async def test_a_reversal_and_its_correction_are_both_kept(client: httpx.AsyncCl
         "identifier": "urn:fhir-facade:x12:payer-claim-number:60054|PAYERCTRL0001",
         "_total": "accurate"})
     assert found.json()["total"] == 2
+
+
+def test_an_unbalanced_remittance_is_reported_not_hidden() -> None:
+    text = FIXTURE.read_text()
+    # The first claim pays 10.00 more than its charge less adjustments; BPR02 no longer adds up.
+    clp = next(line for line in text.split("~") if line.strip().startswith("CLP*"))
+    parts = clp.split("*")
+    parts[4] = str(Decimal(parts[4]) + 10)
+    text = text.replace(clp, "*".join(parts), 1)
+    sets, report = parse(text)
+    assert report.valid  # balancing findings are warnings, not syntax errors
+    resources = remittance_resources(sets[0])
+    eob = _of(resources, "ExplanationOfBenefit")[0]
+    notes = [n["text"] for n in eob["processNote"]]
+    assert any(n.startswith("Does not balance: CLP: CLP04 should be") for n in notes)
+    assert eob["payment"]["amount"]["value"] == Decimal(parts[4])  # the 835's amount, as sent
+    reconciliation = _of(resources, "PaymentReconciliation")[0]
+    assert reconciliation["processNote"][0]["text"].startswith("Does not balance: BPR02 should")
+    for resource in resources:
+        validate_resource(loads(dumps(resource)), model_check=True)
+    balanced = _of(_resources(FIXTURE), "ExplanationOfBenefit")[0]
+    assert not [n for n in balanced.get("processNote", []) if "balance" in n["text"]]
