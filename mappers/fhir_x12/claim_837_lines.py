@@ -21,8 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from mappers.fhir_x12 import systems
-from mappers.fhir_x12.claim_view import ClaimView, CoverageView
+from mappers.fhir_x12.claim_view import ClaimView, CoverageView, place_code
 from mappers.fhir_x12.fhir_values import amount, code, decimal, text, x12_amount, x12_date
+from mappers.fhir_x12.gaps import Gaps
 
 __all__ = ["adjustment_group", "cob_claim_level", "service_lines"]
 
@@ -52,15 +53,19 @@ def adjustment_group(adjudication: Mapping[str, Any]) -> str | None:
     return _GROUP_OF_CATEGORY.get(code(adjudication.get("category")), "OA")
 
 
-def _cas(adjudications: list[Mapping[str, Any]]) -> list[Segment]:
-    """CAS segments, one per group (repeated after six reasons), in first-seen group order."""
+def _cas(adjudications: list[Mapping[str, Any]], gaps: Gaps, path: str) -> list[Segment]:
+    """CAS segments, one per group (repeated after six reasons), in first-seen group order;
+    a reason that is no CARC (CAS02, 1 to 5 letters or digits) is a gap."""
     by_group: dict[str, list[tuple[str, Decimal]]] = {}
-    for adj in adjudications:
+    for n, adj in enumerate(adjudications):
         group = adjustment_group(adj)
         value = amount(adj.get("amount"))
         if group is None or value is None:
             continue
-        by_group.setdefault(group, []).append((code(adj.get("reason"), systems.CARC), value))
+        reason = gaps.valid(code(adj.get("reason"), systems.CARC), f"{path}[{n}].reason",
+                            r"[0-9A-Z]{1,5}", "Not a claim adjustment reason code (CAS02)")
+        gaps.need(reason, f"{path}[{n}].reason", "An adjustment needs its reason code (CAS02)")
+        by_group.setdefault(group, []).append((reason, value))
     out: list[Segment] = []
     for group, reasons in by_group.items():
         for start in range(0, len(reasons), 6):
@@ -96,7 +101,8 @@ def cob_claim_level(view: ClaimView, cov: CoverageView) -> list[Segment]:
     """2320 CAS (claim-level adjustments) and AMT*D (paid) from the earlier payer's decision."""
     if cov.prior is None:
         return []
-    out = _cas(cov.prior.get("adjudication") or [])
+    out = _cas(cov.prior.get("adjudication") or [], view.gaps, f"{cov.path}.claimResponse"
+               ".adjudication")
     out.append(["AMT", "D", x12_amount(_prior_paid(cov.prior))])
     return out
 
@@ -117,7 +123,9 @@ def _procedure(view: ClaimView, item: Mapping[str, Any], path: str,
     for coding in concept.get("coding") or []:
         qualifier = systems.product_qualifier(coding.get("system", ""))
         if qualifier in ("HC", "ER", "IV", "WK") and coding.get("code"):
-            modifiers = [code(m) for m in item.get("modifier") or []][:4]
+            modifiers = [view.gaps.valid(code(m), f"{path}.modifier[{n}]", r"[0-9A-Z]{2}",
+                                         "Not a procedure modifier (SV101-3 to -6)")
+                         for n, m in enumerate(item.get("modifier") or [])][:4]
             return ":".join([qualifier, text(coding["code"], 48), *modifiers]).rstrip(":")
     if required:
         view.gaps.add(f"{path}.productOrService",
@@ -142,15 +150,18 @@ def _line_dates(view: ClaimView, item: Mapping[str, Any], path: str,
     return []
 
 
-def _drug(item: Mapping[str, Any]) -> list[Segment]:
-    """2410 LIN*N4 and CTP from the first NDC in ``item.detail``."""
-    for detail in item.get("detail") or []:
+def _drug(view: ClaimView, item: Mapping[str, Any], path: str) -> list[Segment]:
+    """2410 LIN*N4 and CTP from the first NDC in ``item.detail``; LIN03 is the 11-digit
+    NDC (5-4-2), anything else is a gap."""
+    for n, detail in enumerate(item.get("detail") or []):
         ndc = code(detail.get("productOrService"), "http://hl7.org/fhir/sid/ndc")
+        ndc = view.gaps.valid(ndc.replace("-", ""), f"{path}.detail[{n}].productOrService",
+                              r"\d{11}", "Not an 11-digit NDC (LIN03)")
         quantity = detail.get("quantity") or {}
         units = decimal(quantity.get("value"))
         if ndc and units is not None:
             unit = _NDC_UNITS.get(quantity.get("code") or quantity.get("unit") or "", "UN")
-            return [["LIN", "", "N4", ndc.replace("-", "")],
+            return [["LIN", "", "N4", ndc],
                     ["CTP", "", "", "", x12_amount(units), unit]]
     return []
 
@@ -168,7 +179,7 @@ def _line_adjudication(view: ClaimView, item: Mapping[str, Any],
         adjudications = prior_item.get("adjudication") or []
         paid = _paid(adjudications) or Decimal(0)
         out.append(["SVD", text(cov.payer_id, 80), x12_amount(paid), procedure, "", units])
-        out += _cas(adjudications)
+        out += _cas(adjudications, view.gaps, f"{cov.path}.claimResponse.item.adjudication")
         when = _adjudicated_on(cov.prior)
         view.gaps.need(when, f"{cov.path}.claimResponse",
                        "The earlier payer's adjudication date is required (2430 DTP*573)")
@@ -198,9 +209,14 @@ def service_lines(view: ClaimView, pointers: dict[int, int]) -> list[Segment]:
         if view.institutional:
             revenue = code(item.get("revenue"), systems.NUBC_REVENUE) or code(item.get("revenue"))
             view.gaps.need(revenue, f"{path}.revenue", "A line needs its revenue code (SV201)")
+            revenue = view.gaps.valid(revenue, f"{path}.revenue", r"\d{4}",
+                                      "Not a 4-digit revenue code (SV201)")
             out.append(["SV2", revenue, procedure, x12_amount(charge or Decimal(0)), "UN", units])
         else:
-            pos = code(item.get("locationCodeableConcept"), systems.CMS_POS)
+            pos = place_code(item.get("locationCodeableConcept"))
+            if not pos and code(item.get("locationCodeableConcept"), systems.CMS_POS):
+                view.gaps.add(f"{path}.locationCodeableConcept",
+                              "Not a CMS place of service code (SV105)", "invalid")
             line_pointers = [str(pointers[s]) for s in item.get("diagnosisSequence") or []
                              if s in pointers][:4]
             view.gaps.need(line_pointers, f"{path}.diagnosisSequence",
@@ -209,6 +225,6 @@ def service_lines(view: ClaimView, pointers: dict[int, int]) -> list[Segment]:
                         "" if pos == claim_pos else pos, "", ":".join(line_pointers)])
         out += _line_dates(view, item, path, required=not view.institutional)
         out.append(["REF", "6R", str(item.get("sequence") or n)])
-        out += _drug(item)
+        out += _drug(view, item, path)
         out += _line_adjudication(view, item, procedure, units)
     return out

@@ -371,9 +371,10 @@ def build_276(index: BundleIndex, claim: Resource, *, partners: TradingPartners 
                   "The dependent's birth date is required (2000E DMG02)")
         segments.append(dmg)
         name = human_name(patient)
-        gaps.need(name.get("family") or name.get("text"), f"{patient_path}.name.family",
+        last = text(name.get("family"), 60) or text(name.get("text"), 60)
+        gaps.need(last, f"{patient_path}.name.family",
                   "The dependent's last name is required (2100E NM103)")
-        segments.append(nm1("QC", "1", name.get("family") or name.get("text") or "",
+        segments.append(nm1("QC", "1", last,
                             name.get("given", ""), name.get("middle", ""), name.get("suffix", "")))
     segments += b.claim_segments(trace, pcn, lines)
     gaps.check("Building the 276")

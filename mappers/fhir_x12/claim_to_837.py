@@ -41,6 +41,7 @@ from mappers.fhir_x12.parties import (
     person_nm1,
 )
 from mappers.fhir_x12.references import BundleIndex
+from mappers.x12.schema import code_set
 from mappers.x12.writer import ControlNumbers
 from server.errors import Issue
 
@@ -80,9 +81,9 @@ def _billing_provider(view: ClaimView, hl: int) -> list[Segment]:
     out.append(party_nm1("85", provider, "Claim.provider", gaps, "XX", npi))
     out += address_segments(provider, "Claim.provider", gaps, zip9=True)
     if tin:
-        out.append(["REF", "EI", text(tin, 50)])
+        out.append(["REF", "EI", tin.replace("-", "")])
     elif ssn and not view.institutional:
-        out.append(["REF", "SY", text(ssn, 50)])
+        out.append(["REF", "SY", ssn.replace("-", "")])
     else:
         gaps.add("Claim.provider.identifier",
                  "The billing provider needs a tax id (2010AA REF*EI" +
@@ -152,7 +153,7 @@ def _clm(view: ClaimView, pcn: str, total: Decimal | None) -> Segment:
     if view.institutional:
         bill = view.supporting("typeofbill")
         bill_type = code((bill or {}).get("code")).lstrip("0")
-        if len(bill_type) != 3:
+        if not bill_type.isdigit() or len(bill_type) != 3:
             view.gaps.add("Claim.supportingInfo", "An institutional claim needs its type of bill "
                           "(supportingInfo typeofbill, CLM05)")
         place = f"{bill_type[:2]}:A:{frequency}"
@@ -163,8 +164,8 @@ def _clm(view: ClaimView, pcn: str, total: Decimal | None) -> Segment:
     accident = view.claim.get("accident")
     if accident:
         cause = _ACCIDENT.get(code(accident.get("type")), "OA")
-        state = text(((accident.get("locationAddress") or {}).get("state")), 2)
-        if cause == "AA" and not state:
+        state = text(((accident.get("locationAddress") or {}).get("state"))).upper()
+        if cause == "AA" and state not in (code_set("states") or ()):
             view.gaps.add("Claim.accident.locationAddress.state",
                           "An auto accident needs the state it happened in (CLM11-4)")
         clm += ["", f"{cause}:::{state}" if cause == "AA" else cause]
@@ -198,22 +199,27 @@ def _cl1(view: ClaimView) -> Segment:
     view.gaps.need(status, "Claim.supportingInfo",
                    "An institutional claim needs the patient status (supportingInfo "
                    "discharge-status, CL103)")
-    return ["CL1", code((view.supporting("admtype") or {}).get("code")),
-            code((view.supporting("pointoforigin") or {}).get("code")), status]
+    status = view.gaps.valid(status, "Claim.supportingInfo", r"[0-9A-Z]{1,2}",
+                             "Not a patient status code (CL103)")
+    kinds = [view.gaps.valid(code((view.supporting(c) or {}).get("code")), "Claim.supportingInfo",
+                             r"[0-9A-Z]", f"Not a one-character {c} code (CL10{n})")
+             for n, c in ((1, "admtype"), (2, "pointoforigin"))]
+    return ["CL1", *kinds, status]
 
 
 def _references(view: ClaimView) -> list[Segment]:
     """REF*9F referral number, REF*G1 prior authorization, REF*F8 original claim (guide order)."""
     out: list[Segment] = []
     referral = view.claim.get("referral") or {}
-    referral_number = str((referral.get("identifier") or {}).get("value") or "")
+    referral_number = text((referral.get("identifier") or {}).get("value"), 50)
     if referral_number:
-        out.append(["REF", "9F", text(referral_number, 50)])
-    if view.focal is not None and view.focal.pre_auth:
-        out.append(["REF", "G1", text(view.focal.pre_auth[0], 50)])
-    _, original = view.frequency()
+        out.append(["REF", "9F", referral_number])
+    auth = text(view.focal.pre_auth[0], 50) if view.focal and view.focal.pre_auth else ""
+    if auth:
+        out.append(["REF", "G1", auth])
+    original = text(view.frequency()[1], 50)
     if original:
-        out.append(["REF", "F8", text(original, 50)])
+        out.append(["REF", "F8", original])
     return out
 
 
@@ -246,7 +252,9 @@ def _procedures(view: ClaimView) -> list[Segment]:
     """837I HI*BBR principal and HI*BBQ other ICD-10-PCS procedures."""
     out: list[str] = []
     for position, proc in enumerate(view.claim.get("procedure") or []):
-        value = code(proc.get("procedureCodeableConcept"), systems.ICD10_PCS)
+        value = view.gaps.valid(code(proc.get("procedureCodeableConcept"), systems.ICD10_PCS),
+                                f"Claim.procedure[{position}]", r"[0-9A-Z]{7}",
+                                "Not a 7-character ICD-10-PCS code (HI BBR/BBQ)")
         when = x12_date(proc.get("date"))
         if not value or not when:
             view.gaps.add(f"Claim.procedure[{position}]",

@@ -14,6 +14,7 @@ ExplanationOfBenefit or ClaimResponse (COB, 2320/2330/2430), ``Claim.careTeam`` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,15 +31,19 @@ from mappers.fhir_x12.fhir_values import (
 )
 from mappers.fhir_x12.gaps import Gaps
 from mappers.fhir_x12.references import BundleIndex, Resource
+from mappers.x12.schema import code_set
 
 __all__ = [
     "C4BB_SUPPORTING_INFO",
     "CARE_TEAM_ROLE_SYSTEMS",
     "ClaimView",
     "CoverageView",
+    "FILING_CODES",
+    "ICD10_SHAPE",
     "RELATIONSHIP_TO_X12",
     "X12_TO_RELATIONSHIP",
     "payer_identifier",
+    "place_code",
     "taxonomy",
 ]
 
@@ -57,6 +62,19 @@ CARE_TEAM_ROLE_SYSTEMS = (
 )
 C4BB_SUPPORTING_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
 _ICD10 = (systems.ICD10_CM, "http://hl7.org/fhir/sid/icd-10")
+#: NUCC taxonomy codes: ten characters ending in X (837 PRV03).
+_TAXONOMY = re.compile(r"[0-9A-Z]{9}X")
+#: ICD-10-CM without its dot (837 HI01-2): a letter, then 2 to 6 letters or digits.
+ICD10_SHAPE = r"[A-Z][0-9A-Z]{2,6}"
+#: SBR09 claim filing indicator codes (X12 element 1032, as the 837 guides list them).
+FILING_CODES = frozenset({"11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS",
+                          "FI", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"})
+
+
+def place_code(concept: Resource | None) -> str:
+    """A CMS place of service code (CLM05-1, SV105) listed in the code set, else ""."""
+    found = code(concept, systems.CMS_POS)
+    return found if found in (code_set("pos") or ()) else ""
 
 
 def payer_identifier(payer: Resource | None) -> str:
@@ -78,11 +96,11 @@ def taxonomy(*holders: Resource | None) -> str:
             continue
         for concept in (*(holder.get("specialty") or []), *(holder.get("code") or [])):
             found = code(concept, systems.TAXONOMY)
-            if found:
+            if _TAXONOMY.fullmatch(found):
                 return found
         for qualification in holder.get("qualification") or []:
             found = code(qualification.get("code"), systems.TAXONOMY)
-            if found:
+            if _TAXONOMY.fullmatch(found):
                 return found
     return ""
 
@@ -117,8 +135,9 @@ class CoverageView:
         return "", ""
 
     def filing_indicator(self) -> str:
-        """SBR09 claim filing indicator (1032) from Coverage.type."""
-        return code((self.coverage or {}).get("type"), systems.x12_element_system("1032"))
+        """SBR09 claim filing indicator (1032) from Coverage.type; "" when not a 1032 code."""
+        found = code((self.coverage or {}).get("type"), systems.x12_element_system("1032"))
+        return found if found in FILING_CODES else ""
 
 
 @dataclass
@@ -225,6 +244,9 @@ class ClaimView:
         elif len(pcn) > 20:
             self.gaps.add("Claim.identifier", "The patient control number is over 20 characters "
                           "(CLM01)")
+        elif re.search(r"[*~:^|>\r\n]", pcn):
+            self.gaps.add("Claim.identifier", "The patient control number holds an X12 "
+                          "delimiter (CLM01)", "invalid")
         return pcn[:20]
 
     def total(self) -> Decimal | None:
@@ -268,7 +290,11 @@ class ClaimView:
                               "Each diagnosis needs an ICD-10-CM code (HI)")
                 continue
             kinds = [c for t in dx.get("type") or [] for c in codes(t)]
-            out.append((int(dx.get("sequence") or position + 1), value.replace(".", ""),
+            value = self.gaps.valid(value.replace(".", ""), f"Claim.diagnosis[{position}]",
+                                    ICD10_SHAPE, "Not an ICD-10-CM code (HI)")
+            if not value:
+                continue
+            out.append((int(dx.get("sequence") or position + 1), value,
                         kinds[0] if kinds else ""))
         if not out:
             self.gaps.add("Claim.diagnosis", "At least one diagnosis is required (HI ABK)")
@@ -285,7 +311,7 @@ class ClaimView:
     def place_of_service(self) -> str:
         """CLM05-1 for 837P: the first item's CMS place of service."""
         for item in self.claim.get("item") or []:
-            found = code(item.get("locationCodeableConcept"), systems.CMS_POS)
+            found = place_code(item.get("locationCodeableConcept"))
             if found:
                 return found
         self.gaps.add("Claim.item.locationCodeableConcept",
@@ -294,10 +320,14 @@ class ClaimView:
 
 
 def party_ids(party: Resource | None) -> tuple[str, str, str]:
-    """(NPI, TIN, SSN) of a provider."""
-    return (identifier(party, NPI_SYSTEM) or identifier_of_type(party, "NPI"),
-            identifier(party, *TIN_SYSTEMS) or identifier_of_type(party, "TAX"),
-            identifier(party, SSN_SYSTEM))
+    """(NPI, TIN, SSN) of a provider; a value not shaped as one (10-digit NPI, 9-digit tax id
+    with or without its dashes) counts as absent."""
+    npi = identifier(party, NPI_SYSTEM) or identifier_of_type(party, "NPI")
+    tin = identifier(party, *TIN_SYSTEMS) or identifier_of_type(party, "TAX")
+    ssn = identifier(party, SSN_SYSTEM)
+    return (npi if re.fullmatch(r"\d{10}", npi) else "",
+            tin if re.fullmatch(r"\d{2}-?\d{7}", tin) else "",
+            ssn if re.fullmatch(r"\d{3}-?\d{2}-?\d{4}", ssn) else "")
 
 
 __all__ += ["party_ids"]

@@ -57,6 +57,7 @@ from mappers.fhir_x12.gaps import Gaps, MappingGapError
 from mappers.fhir_x12.interchange import TradingPartners, interchange
 from mappers.fhir_x12.parties import GENDER_CODES, organization_nm1, person_nm1
 from mappers.fhir_x12.references import BundleIndex, Resource
+from mappers.x12.schema import code_set
 from mappers.x12.writer import ControlNumbers
 
 __all__ = [
@@ -205,12 +206,17 @@ def _inquiries(request: Resource, gaps: Gaps) -> list[Segment]:
     out: list[Segment] = []
     for n, item in enumerate(items):
         service = code(item.get("category"), SERVICE_TYPE_SYSTEM)
+        if service and service not in (code_set("service_type") or ()):
+            gaps.add(f"{_REQUEST}.item[{n}].category", "Not an X12 service type code (EQ01)",
+                     "invalid")
         product = item.get("productOrService")
         procedure = ""
         for coding in (product or {}).get("coding") or []:
             qualifier = systems.product_qualifier(coding.get("system") or "")
             if qualifier in ("AD", "CJ", "HC", "ID", "IV", "N4", "ZZ") and coding.get("code"):
-                modifiers = [code(m) for m in item.get("modifier") or [] if code(m)][:4]
+                modifiers = [gaps.valid(code(m), f"{_REQUEST}.item[{n}].modifier",
+                                        r"[0-9A-Z]{2}", "Not a procedure modifier (EQ02-3)")
+                             for m in item.get("modifier") or [] if code(m)][:4]
                 procedure = ":".join([qualifier, text(coding["code"], 48), *modifiers])
                 break
         if not service and not procedure:
@@ -229,6 +235,7 @@ def _bht_time(request: Resource, when: datetime | None, gaps: Gaps) -> tuple[str
     date = x12_date(created)
     gaps.need(date, f"{_REQUEST}.created", "A creation date is required (BHT04)")
     clock = created[11:13] + created[14:16] if len(created) >= 16 else "0000"
+    clock = clock if re.fullmatch(r"[01]\d[0-5]\d|2[0-3][0-5]\d", clock) else "0000"
     return date, clock
 
 

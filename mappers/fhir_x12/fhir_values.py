@@ -9,7 +9,8 @@ suppressed"), and free text with the delimiters removed, folded to the element's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,6 +41,7 @@ TIN_SYSTEMS = ("urn:oid:2.16.840.1.113883.4.4", "http://hl7.org/fhir/sid/us-tin"
 
 _DELIMS = re.compile(r"[*~:^|>\r\n\t]+")
 _SPACES = re.compile(r"\s{2,}")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|T)")
 
 
 def text(value: Any, max_length: int | None = None) -> str:
@@ -54,10 +56,16 @@ def text(value: Any, max_length: int | None = None) -> str:
 
 
 def x12_date(value: str | None) -> str:
-    """A FHIR date or dateTime as CCYYMMDD; "" when absent or only a year/month."""
-    if not value or len(value) < 10:
+    """A FHIR date or dateTime as CCYYMMDD; "" when absent, only a year/month, or not a
+    calendar date (R4 datatypes.html#date: YYYY-MM-DD)."""
+    match = _DATE.match(value) if isinstance(value, str) else None
+    if match is None:
         return ""
-    return value[0:4] + value[5:7] + value[8:10]
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return ""
+    return match[1] + match[2] + match[3]
 
 
 def decimal(value: Any) -> Decimal | None:
@@ -135,8 +143,9 @@ def code(concept: Mapping[str, Any] | None, *systems: str) -> str:
 
 def human_name(resource: Mapping[str, Any] | None) -> dict[str, str]:
     """Family, given, middle, prefix and suffix of the official (else first) HumanName."""
-    names: Iterable[Mapping[str, Any]] = (resource or {}).get("name") or []
-    names = list(names)
+    found = (resource or {}).get("name") or []
+    names: list[Mapping[str, Any]] = [n for n in found if isinstance(n, dict)] \
+        if isinstance(found, list) else []
     if not names:
         return {}
     chosen = next((n for n in names if n.get("use") == "official"), names[0])

@@ -8,6 +8,7 @@ every gap (issue type ``required``, code FAC-4001), never a half-built file.
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from server.errors import Issue, MappingGapError
@@ -48,6 +49,14 @@ class Gaps:
         """``value`` itself; a gap when it is missing or empty."""
         if value is None or value == "" or value == []:
             self.add(expression, message)
+        return value
+
+    def valid(self, value: str, expression: str, pattern: str, message: str) -> str:
+        """``value`` when empty or shaped as ``pattern`` (the size and characters its X12
+        element takes, X12.6 data element types); otherwise an ``invalid`` gap and ""."""
+        if value and re.fullmatch(pattern, value) is None:
+            self.add(expression, message, "invalid")
+            return ""
         return value
 
     def check(self, what: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mappers.fhir_x12.fhir_values import first_address, human_name, phone, text, x12_date
 from mappers.fhir_x12.gaps import Gaps
+from mappers.x12.schema import code_set
 
 __all__ = [
     "GENDER_CODES",
@@ -36,16 +37,18 @@ _US = {"", "US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"}
 
 def nm1(entity: str, kind: str, last: str, first: str = "", middle: str = "",
         suffix: str = "", qualifier: str = "", ident: str = "") -> Segment:
-    """NM1 (X12 segment NM1): NM101 entity, NM102 1 person / 2 non-person, NM103-NM109."""
+    """NM1 (X12 segment NM1): NM101 entity, NM102 1 person / 2 non-person, NM103-NM109
+    (NM108 and NM109 together or not at all, syntax note P0809)."""
+    ident = text(ident, 80)
     return ["NM1", entity, kind, text(last, 60), text(first, 35), text(middle, 25), "",
-            text(suffix, 10), qualifier if ident else "", text(ident, 80) if ident else ""]
+            text(suffix, 10), qualifier if ident else "", ident]
 
 
 def person_nm1(entity: str, person: Mapping[str, Any] | None, path: str, gaps: Gaps,
                qualifier: str = "", ident: str = "") -> Segment:
     """NM1 for a Patient, Practitioner or RelatedPerson: the last name is required."""
     name = human_name(person)
-    last = name.get("family") or name.get("text") or ""
+    last = text(name.get("family"), 60) or text(name.get("text"), 60)
     gaps.need(last, f"{path}.name.family", "A last name is required (NM103)")
     return nm1(entity, "1", last, name.get("given", ""), name.get("middle", ""),
                name.get("suffix", ""), qualifier, ident)
@@ -54,7 +57,7 @@ def person_nm1(entity: str, person: Mapping[str, Any] | None, path: str, gaps: G
 def organization_nm1(entity: str, org: Mapping[str, Any] | None, path: str, gaps: Gaps,
                      qualifier: str = "", ident: str = "") -> Segment:
     """NM1 for an Organization (or Location): its name is required."""
-    name = (org or {}).get("name") or ""
+    name = text((org or {}).get("name"), 60)
     gaps.need(name, f"{path}.name", "An organization name is required (NM103)")
     return nm1(entity, "2", name, qualifier=qualifier, ident=ident)
 
@@ -78,7 +81,7 @@ def address_segments(holder: Mapping[str, Any] | None, path: str, gaps: Gaps, *,
         return []
     lines = [text(line, 55) for line in address.get("line") or [] if text(line)]
     city = text(address.get("city"), 30)
-    state = text(address.get("state"), 2).upper()
+    state = text(address.get("state")).upper()
     postal = (address.get("postalCode") or "").strip()
     country = text(address.get("country"), 3).upper()
     us = country in _US
@@ -86,6 +89,10 @@ def address_segments(holder: Mapping[str, Any] | None, path: str, gaps: Gaps, *,
     gaps.need(city, f"{path}.address.city", "A city is required (N401)")
     if us:
         gaps.need(state, f"{path}.address.state", "A state code is required (N402)")
+        if state and state not in (code_set("states") or ()):
+            gaps.add(f"{path}.address.state", "Not a US state or territory code (N402)",
+                     "invalid")
+            state = ""
         match = _ZIP.match(postal)
         if match is None:
             gaps.add(f"{path}.address.postalCode", "A US ZIP code is required (N403)")

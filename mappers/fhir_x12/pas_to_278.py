@@ -15,6 +15,7 @@ collected as gaps (``gaps.py``) and raised once; nothing half-built is returned.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +37,7 @@ from mappers.fhir_x12.gaps import Gaps, MappingGapError
 from mappers.fhir_x12.interchange import TradingPartners, interchange
 from mappers.fhir_x12.parties import address_segments, nm1, per_segment, person_nm1
 from mappers.fhir_x12.references import BundleIndex, Resource
+from mappers.x12.schema import code_set
 from mappers.x12.writer import ControlNumbers
 
 __all__ = ["PAS", "VERSION", "build_278", "pas_to_278_interchange"]
@@ -55,6 +57,8 @@ PAS_TEMP_CODES = "http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes"
 
 _SERVICE_TYPE = systems.x12_element_system("1365")
 _ENTITY = systems.x12_element_system("98")
+#: NUCC taxonomy codes are ten characters ending in X (PRV03).
+_TAXONOMY = re.compile(r"[0-9A-Z]{9}X")
 _ICD9 = ("http://hl7.org/fhir/sid/icd-9-cm", "http://terminology.hl7.org/CodeSystem/icd9cm")
 _CPT_HCPCS = ("http://www.ama-assn.org/go/cpt",
               "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
@@ -133,11 +137,11 @@ def _taxonomy(*holders: Mapping[str, Any] | None) -> str:
     for holder in holders:
         for concept in (holder or {}).get("specialty") or []:
             found = code(concept, systems.TAXONOMY)
-            if found:
+            if _TAXONOMY.fullmatch(found):
                 return found
         for qualification in (holder or {}).get("qualification") or []:
             found = code(qualification.get("code"), systems.TAXONOMY)
-            if found:
+            if _TAXONOMY.fullmatch(found):
                 return found
     return ""
 
@@ -319,10 +323,17 @@ class _Builder:
 
     def _um(self, category: str, certification: str, item: Mapping[str, Any],
             level: str = "") -> Segment:
-        """UM: request category, certification type, service type, facility (POS:B), level."""
+        """UM: request category, certification type, service type, facility (POS:B), level.
+        A service type (UM03, 1365) or place of service (UM04-1) outside its code list is a gap."""
         service_type = (code(item.get("category"), _SERVICE_TYPE)
                         or code(item.get("productOrService"), _SERVICE_TYPE))
         place = code(item.get("locationCodeableConcept"), systems.CMS_POS)
+        path = f"Claim.item.where(sequence = {item.get('sequence')})"
+        if service_type and service_type not in (code_set("service_type") or ()):
+            self.gaps.add(f"{path}.category", "Not an X12 service type code (UM03)", "invalid")
+        if place and place not in (code_set("pos") or ()):
+            self.gaps.add(f"{path}.locationCodeableConcept",
+                          "Not a CMS place of service code (UM04-1)", "invalid")
         return ["UM", category, certification, service_type, f"{place}:B" if place else "",
                 "", level]
 
@@ -350,7 +361,9 @@ class _Builder:
                 self.gaps.add(path, "At most 12 diagnoses fit the 278 (HI01-HI12)")
                 break
             qualifier = ("ABK" if icd10 else "BK") if n == 0 else ("ABF" if icd10 else "BF")
-            parts = [qualifier, text(icd10 or icd9).replace(".", "")]
+            value = self.gaps.valid((icd10 or icd9).replace(".", ""), path, r"[0-9A-Z]{3,7}",
+                                    "Not an ICD-10-CM or ICD-9-CM code (2000E HI)")
+            parts = [qualifier, value]
             recorded = _extension(dx, EXT_DIAGNOSIS_DATE)
             if recorded and x12_date(recorded.get("valueDate")):
                 parts += ["D8", x12_date(recorded["valueDate"])]
@@ -418,7 +431,10 @@ class _Builder:
     def _service_line(self, item: Mapping[str, Any], institutional: bool) -> Segment | None:
         """SV1 (professional) or SV2 (institutional, with the revenue code)."""
         qualifier, procedure = _procedure(item.get("productOrService"))
-        modifiers = [text(code(m), 2) for m in item.get("modifier") or [] if code(m)][:4]
+        modifiers = [self.gaps.valid(code(m), f"Claim.item.where(sequence = "
+                                     f"{item.get('sequence')}).modifier", r"[0-9A-Z]{2}",
+                                     "Not a procedure modifier (SV101-3 to -6)")
+                     for m in item.get("modifier") or [] if code(m)][:4]
         product = ":".join([qualifier, text(procedure, 48), *modifiers]) if qualifier else ""
         charge = _charge(item)
         quantity = decimal((item.get("quantity") or {}).get("value"))
@@ -453,6 +469,7 @@ class _Builder:
         stamp = str(self.bundle.get("timestamp") or self.claim.get("created") or "")
         self.gaps.need(x12_date(stamp), "Claim.created", "A creation date is required (BHT04)")
         time = stamp[11:13] + stamp[14:16] if len(stamp) >= 16 else "0000"
+        time = time if re.fullmatch(r"[01]\d[0-5]\d|2[0-3][0-5]\d", time) else "0000"
         self.segments = [["ST", "278", "", VERSION],
                          ["BHT", "0007", "13", reference, x12_date(stamp), time,
                           "RU" if self.category == "IN" else ""]]

@@ -33,7 +33,7 @@ class BundleIndex:
                 resource = entry.get("resource")
                 if isinstance(resource, dict) and "resourceType" in resource:
                     self._add(resource, entry.get("fullUrl"))
-        else:
+        elif isinstance(source.get("resourceType"), str):
             self._add(dict(source), None)
 
     def _add(self, resource: Resource, full_url: str | None) -> None:
