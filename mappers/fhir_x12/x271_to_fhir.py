@@ -38,9 +38,9 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mappers import codes
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.bundles import transaction
+from mappers.fhir_x12.fhir_build import coding, display
 from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
@@ -94,19 +94,8 @@ _FOLLOW_UP = {
 }
 
 
-def _describe(table: str, code: str) -> str | None:
-    """A short description from ``mappers.codes``; None while a table lacks it."""
-    try:
-        return codes.describe(table, code)
-    except (KeyError, OSError):
-        return None
 
 
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        out["display"] = display
-    return out
 
 
 def _decimal(value: str) -> Decimal | None:
@@ -142,7 +131,7 @@ def _error(aaa: Segment) -> dict[str, Any]:
     words = f"Rejected with reason {reason}"
     if follow in _FOLLOW_UP:
         words += f": {_FOLLOW_UP[follow]}"
-    return {"code": {"coding": [_coding(_REJECT_REASON, reason)], "text": words}}
+    return {"code": {"coding": [coding(_REJECT_REASON, reason)], "text": words}}
 
 
 def _period(dtp: Segment) -> tuple[str, dict[str, str] | None]:
@@ -199,11 +188,11 @@ class _Party:
 
 
 def _benefit_type(info: str, percent: bool) -> dict[str, Any]:
-    coding = [_coding(_INFORMATION, info, _describe("eligibility_benefit", info))]
+    codings = [coding(_INFORMATION, info, display("eligibility_benefit", info))]
     hl7 = "copay-percent" if info == "A" and percent else _HL7_TYPE.get(info)
     if hl7:
-        coding.append(_coding(BENEFIT_TYPE, hl7))
-    return {"coding": coding}
+        codings.append(coding(BENEFIT_TYPE, hl7))
+    return {"coding": codings}
 
 
 def _benefits(eb: Segment) -> list[dict[str, Any]]:
@@ -230,9 +219,9 @@ def _benefits(eb: Segment) -> list[dict[str, Any]]:
         qualifier = eb.get(9)
         kind = _benefit_type(info, False)
         if qualifier:
-            kind["coding"] = [kind["coding"][0], _coding(_QUANTITY, qualifier)]
+            kind["coding"] = [kind["coding"][0], coding(_QUANTITY, qualifier)]
             if qualifier == "VS":
-                kind["coding"].append(_coding(BENEFIT_TYPE, "visit"))
+                kind["coding"].append(coding(BENEFIT_TYPE, "visit"))
         entry = {"type": kind}
         if quantity == quantity.to_integral_value() and quantity >= 0:
             entry["allowedUnsignedInt"] = int(quantity)
@@ -279,21 +268,21 @@ def _items(s: _Set, benefit_loop: Loop) -> list[dict[str, Any]]:
         common["description"] = description
     network = eb.get(12)
     if network in ("Y", "N"):
-        common["network"] = {"coding": [_coding(BENEFIT_NETWORK,
+        common["network"] = {"coding": [coding(BENEFIT_NETWORK,
                                                 "in" if network == "Y" else "out")]}
     elif network == "W":
-        common["network"] = {"coding": [_coding(_YES_NO, "W", "In and out of network")]}
+        common["network"] = {"coding": [coding(_YES_NO, "W", "In and out of network")]}
     level = eb.get(2)
     if level:
-        unit = [_coding(_COVERAGE_LEVEL, level, _describe("coverage_level", level))]
+        unit = [coding(_COVERAGE_LEVEL, level, display("coverage_level", level))]
         if level in _HL7_UNIT:
-            unit.append(_coding(BENEFIT_UNIT, _HL7_UNIT[level]))
+            unit.append(coding(BENEFIT_UNIT, _HL7_UNIT[level]))
         common["unit"] = {"coding": unit}
     period = eb.get(6)
     if period:
-        term = [_coding(_TIME_PERIOD, period, _describe("time_period", period))]
+        term = [coding(_TIME_PERIOD, period, display("time_period", period))]
         if period in _HL7_TERM:
-            term.append(_coding(BENEFIT_TERM, _HL7_TERM[period]))
+            term.append(coding(BENEFIT_TERM, _HL7_TERM[period]))
         common["term"] = {"coding": term}
     if eb.get(11) in ("Y", "N"):
         common["authorizationRequired"] = eb.get(11) == "Y"
@@ -304,15 +293,15 @@ def _items(s: _Set, benefit_loop: Loop) -> list[dict[str, Any]]:
     if len(procedure) >= 2 and procedure[1]:
         qualifier, code = procedure[0], procedure[1]
         item: dict[str, Any] = {"productOrService": {"coding": [
-            _coding(systems.product_system(qualifier, code), code)]}}
+            coding(systems.product_system(qualifier, code), code)]}}
         modifiers = [m for m in procedure[2:6] if m]
         if modifiers:
             system = systems.product_system(qualifier, code)
-            item["modifier"] = [{"coding": [_coding(system, m)]} for m in modifiers]
+            item["modifier"] = [{"coding": [coding(system, m)]} for m in modifiers]
         return [{**item, **common}]
     services = [c for c in eb.get(3).split(s.repetition) if c] or ["30"]
-    return [{"category": {"coding": [_coding(_SERVICE_TYPE, code,
-                                             _describe("service_type", code))]}, **common}
+    return [{"category": {"coding": [coding(_SERVICE_TYPE, code,
+                                             display("service_type", code))]}, **common}
             for code in services]
 
 

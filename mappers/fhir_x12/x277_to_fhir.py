@@ -43,9 +43,9 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mappers import codes
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.bundles import transaction
+from mappers.fhir_x12.fhir_build import coding, display, money
 from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
@@ -78,23 +78,10 @@ _FAMILY = {"A": "Acknowledged", "P": "Pending", "F": "Finalized", "R": "Informat
            "E": "No status available", "D": "No matching claim found"}
 
 
-def _describe(table: str, code: str) -> str | None:
-    """A short description from ``mappers.codes``; None when the table or code is missing."""
-    try:
-        return codes.describe(table, code)
-    except (KeyError, OSError, ValueError):
-        return None
 
 
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        out["display"] = display
-    return out
 
 
-def _money(value: Decimal) -> dict[str, Any]:
-    return {"value": value, "currency": "USD"}
 
 
 def _amount(seg: Segment, position: int) -> Decimal | None:
@@ -123,27 +110,27 @@ class _Status:
 
     def error_code(self) -> dict[str, Any]:
         """The pair as one CodeableConcept, as the 277CA mapping writes its errors."""
-        coding = [_coding(systems.CLAIM_STATUS_CATEGORY, self.category,
-                          _describe("claim_status_category", self.category))]
+        codings = [coding(systems.CLAIM_STATUS_CATEGORY, self.category,
+                          display("claim_status_category", self.category))]
         if self.status:
-            coding.append(_coding(systems.CLAIM_STATUS, self.status,
-                                  _describe("claim_status", self.status)))
-        return {"coding": coding, "text": self.label}
+            codings.append(coding(systems.CLAIM_STATUS, self.status,
+                                  display("claim_status", self.status)))
+        return {"coding": codings, "text": self.label}
 
     def adjudication(self) -> dict[str, Any]:
         """Category = status category, reason = status code (R4 ClaimResponse.adjudication)."""
-        out: dict[str, Any] = {"category": {"coding": [_coding(
+        out: dict[str, Any] = {"category": {"coding": [coding(
             systems.CLAIM_STATUS_CATEGORY, self.category,
-            _describe("claim_status_category", self.category))], "text": self.label}}
+            display("claim_status_category", self.category))], "text": self.label}}
         if self.status:
-            out["reason"] = {"coding": [_coding(systems.CLAIM_STATUS, self.status,
-                                                _describe("claim_status", self.status))]}
+            out["reason"] = {"coding": [coding(systems.CLAIM_STATUS, self.status,
+                                                display("claim_status", self.status))]}
         return out
 
     def words(self) -> str:
-        category = _describe("claim_status_category", self.category) \
+        category = display("claim_status_category", self.category) \
             or _FAMILY.get(self.category[:1], "Status")
-        status = _describe("claim_status", self.status) if self.status else None
+        status = display("claim_status", self.status) if self.status else None
         return f"{self.label}: {category}" + (f"; {status}" if status else "")
 
 
@@ -158,14 +145,14 @@ def _person(nm1: Segment | None) -> str:
     return f"{first} {last}".strip() if first else last
 
 
-def _reference(display: str, system: str = "", value: str = "") -> dict[str, Any]:
+def _reference(label: str, system: str = "", value: str = "") -> dict[str, Any]:
     """A Reference by identifier and/or display, leaving out what is empty (R4: no ""; a
     Reference with neither says so in its display)."""
     out: dict[str, Any] = {}
     if system and value:
         out["identifier"] = {"system": system, "value": value}
-    if display or not out:
-        out["display"] = display or "Not named in the 277"
+    if label or not out:
+        out["display"] = label or "Not named in the 277"
     return out
 
 
@@ -202,9 +189,9 @@ def _item(line: Loop, position: int, separator: str,
         for category, index in (("submitted", 2), ("benefit", 3)):
             value = _amount(svc, index)
             if value is not None:
-                adjudication.append({"category": {"coding": [_coding(systems.ADJUDICATION,
+                adjudication.append({"category": {"coding": [coding(systems.ADJUDICATION,
                                                                      category)]},
-                                     "amount": _money(value)})
+                                     "amount": money(value)})
     for stc in line.segments("STC"):
         for status in _statuses(stc, separator):
             if _rejecting(status.category):
@@ -212,7 +199,7 @@ def _item(line: Loop, position: int, separator: str,
             else:
                 adjudication.append(status.adjudication())
     if not adjudication:  # R4: item.adjudication is 1..*
-        adjudication.append({"category": {"coding": [_coding(systems.ADJUDICATION,
+        adjudication.append({"category": {"coding": [coding(systems.ADJUDICATION,
                                                               "submitted")]}})
     return {"itemSequence": sequence, "adjudication": adjudication}
 
@@ -250,14 +237,14 @@ def _claim_response(ctx: _Context, claim: Loop, subscriber: Segment | None,
             ("277", ctx.payer_id, ctx.date, ctx.reference, trace, str(number))))),
         "identifier": identifiers,
         "status": "active",
-        "type": {"coding": [_coding(systems.CLAIM_TYPE,
+        "type": {"coding": [coding(systems.CLAIM_TYPE,
                                     "institutional" if refs.get("BLT") else "professional")]},
         "use": "claim",
         "patient": patient,
         "created": iso_date(effective or ctx.date),
         "insurer": ctx.insurer(),
         "outcome": outcome_of(current),
-        "disposition": (_describe("claim_status_category", current)
+        "disposition": (display("claim_status_category", current)
                         or _FAMILY.get(current[:1], "Status reported")),
     }
     if provider is not None and provider.get(8) == "XX" and provider.get(9):
@@ -281,17 +268,17 @@ def _claim_response(ctx: _Context, claim: Loop, subscriber: Segment | None,
     total, paid = (_amount(first, 4), _amount(first, 5)) if first is not None else (None, None)
     totals = []
     if total is not None:
-        totals.append({"category": {"coding": [_coding(systems.ADJUDICATION, "submitted")]},
-                       "amount": _money(total)})
+        totals.append({"category": {"coding": [coding(systems.ADJUDICATION, "submitted")]},
+                       "amount": money(total)})
     if paid is not None:
-        totals.append({"category": {"coding": [_coding(systems.ADJUDICATION, "benefit")]},
-                       "amount": _money(paid)})
+        totals.append({"category": {"coding": [coding(systems.ADJUDICATION, "benefit")]},
+                       "amount": money(paid)})
     if totals:
         response["total"] = totals
     if first is not None and paid is not None and (paid != 0 or first.get(8) or first.get(9)):
         payment: dict[str, Any] = {
-            "type": {"coding": [_coding(systems.EX_PAYMENT_TYPE, "complete")]},
-            "amount": _money(paid),
+            "type": {"coding": [coding(systems.EX_PAYMENT_TYPE, "complete")]},
+            "amount": money(paid),
         }
         if first.get(8):
             payment["date"] = iso_date(first.get(8))

@@ -27,8 +27,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mappers.codes import describe
 from mappers.fhir_x12 import systems
+from mappers.fhir_x12.fhir_build import coding, display
 from mappers.fhir_x12.fhir_values import NPI_SYSTEM
 from mappers.fhir_x12.pas_to_278 import (
     EXT_ADMIN_REFERENCE,
@@ -73,18 +73,8 @@ _NAME_LOOP = {"2000A": "2010A", "2000B": "2010B", "2000C": "2010C", "2000D": "20
 _ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
 
 
-def _describe(table: str, code: str) -> str | None:
-    try:
-        return describe(table, code)
-    except (KeyError, OSError):  # a table not shipped yet: no display
-        return None
 
 
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        out["display"] = display
-    return out
 
 
 def _date_value(dtp: Segment) -> dict[str, Any]:
@@ -201,7 +191,7 @@ class _Response:
         payer = self._payer_id()
         if subscriber is not None and dependent is None and subscriber.get(9):
             patient["identifier"] = [{
-                "type": {"coding": [_coding(systems.V2_0203, "MB")]},
+                "type": {"coding": [coding(systems.V2_0203, "MB")]},
                 "system": systems.member_id(payer), "value": subscriber.get(9)}]
         if nm1 is not None and nm1.get(3):
             patient["name"] = [_person_name(nm1)]
@@ -262,21 +252,21 @@ class _Response:
         """``extension-reviewAction`` from HCR01-HCR04."""
         parts: list[dict[str, Any]] = [{
             "url": EXT_REVIEW_ACTION_CODE,
-            "valueCodeableConcept": {"coding": [_coding(
-                REVIEW_ACTION_SYSTEM, hcr.get(1), _describe("review_action", hcr.get(1)))]},
+            "valueCodeableConcept": {"coding": [coding(
+                REVIEW_ACTION_SYSTEM, hcr.get(1), display("review_action", hcr.get(1)))]},
         }]
         if hcr.get(2):
             parts.append({"url": "number", "valueString": hcr.get(2)})
         if hcr.get(3):
-            parts.append({"url": "reasonCode", "valueCodeableConcept": {"coding": [_coding(
+            parts.append({"url": "reasonCode", "valueCodeableConcept": {"coding": [coding(
                 DECISION_REASON_SYSTEM, hcr.get(3),
-                _describe("review_decision_reason", hcr.get(3)))]}})
+                display("review_decision_reason", hcr.get(3)))]}})
         if hcr.get(4) in ("Y", "N"):
             parts.append({"url": "secondSurgicalOpinionFlag", "valueBoolean": hcr.get(4) == "Y"})
         return {"extension": parts, "url": EXT_REVIEW_ACTION}
 
     def adjudication(self, hcr: Segment | None) -> list[dict[str, Any]]:
-        out: dict[str, Any] = {"category": {"coding": [_coding(_ADJUDICATION, "submitted")]}}
+        out: dict[str, Any] = {"category": {"coding": [coding(_ADJUDICATION, "submitted")]}}
         if hcr is not None:
             out = {"extension": [self.review_action(hcr)], **out}
         return [out]
@@ -365,12 +355,12 @@ class _Response:
                                    "url": EXT_ERROR_ELEMENT})
             if aaa.get(4):
                 extensions.append({"url": EXT_ERROR_FOLLOWUP, "valueCodeableConcept": {
-                    "coding": [_coding(FOLLOWUP_ACTION_SYSTEM, aaa.get(4))]}})
+                    "coding": [coding(FOLLOWUP_ACTION_SYSTEM, aaa.get(4))]}})
             if extensions:
                 error["extension"] = extensions
             if service is not None and service <= len(sequences):
                 error["itemSequence"] = sequences[service - 1]
-            error["code"] = {"coding": [_coding(REJECT_REASON_SYSTEM, aaa.get(3))]}
+            error["code"] = {"coding": [coding(REJECT_REASON_SYSTEM, aaa.get(3))]}
             out.append(error)
         return out
 
@@ -406,7 +396,7 @@ class _Response:
             outcome = "partial" if hcrs else "error"
         stamp = f"{iso_date(self.bht.get(4))}T{self.bht.get(5)[:2]}:{self.bht.get(5)[2:4]}:00Z"
         claim_type = (copy.deepcopy(self.claim["type"]) if self.claim and self.claim.get("type")
-                      else {"coding": [_coding(systems.CLAIM_TYPE, "institutional" if any(
+                      else {"coding": [coding(systems.CLAIM_TYPE, "institutional" if any(
                           s.tag == "SV2" for s in self.root.walk()) else "professional")]})
         response: Resource = {
             "resourceType": "ClaimResponse", "id": self.uid("ClaimResponse"),

@@ -22,6 +22,7 @@ from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import CLAIM_STATUS, cas_category
 from mappers.fhir_x12.bundles import transaction
 from mappers.fhir_x12.eob_c4bb import combine
+from mappers.fhir_x12.fhir_build import coding, money
 from mappers.fhir_x12.references import BundleIndex
 from mappers.x12.balancing import check_835, claim_imbalances
 from mappers.x12.dates import iso_date
@@ -48,15 +49,8 @@ def _amount(seg: Segment, position: int) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def _money(value: Decimal) -> dict[str, Any]:
-    return {"value": value, "currency": "USD"}
 
 
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        out["display"] = display
-    return out
 
 
 def _name(nm1: Segment) -> str:
@@ -120,28 +114,28 @@ def _cas_adjudications(cas_segments: list[Segment]) -> list[dict[str, Any]]:
                 continue
             system, code = cas_category(group, reason)
             out.append({
-                "category": {"coding": [_coding(system, code)]},
-                "reason": {"coding": [_coding(systems.CARC, reason)], "text": f"{group}-{reason}"},
-                "amount": _money(amount),
+                "category": {"coding": [coding(system, code)]},
+                "reason": {"coding": [coding(systems.CARC, reason)], "text": f"{group}-{reason}"},
+                "amount": money(amount),
             })
     return out
 
 
 def _category(system: str, code: str, amount: Decimal) -> dict[str, Any]:
-    return {"category": {"coding": [_coding(system, code)]}, "amount": _money(amount)}
+    return {"category": {"coding": [coding(system, code)]}, "amount": money(amount)}
 
 
 def _product(svc: Segment) -> dict[str, Any]:
     parts = svc.get(1).split(":") if svc.get(1) else []
     qualifier, code = (parts + ["", ""])[:2]
-    product = {"coding": [_coding(systems.product_system(qualifier, code), code)]}
+    product = {"coding": [coding(systems.product_system(qualifier, code), code)]}
     return product if code else {"text": svc.get(1)}
 
 
 def _modifiers(svc: Segment) -> list[dict[str, Any]]:
     parts = svc.get(1).split(":")
     system = systems.product_system(parts[0], parts[1] if len(parts) > 1 else "")
-    return [{"coding": [_coding(system, m)]} for m in parts[2:6] if m]
+    return [{"coding": [coding(system, m)]} for m in parts[2:6] if m]
 
 
 def _lines(claim: Loop) -> list[dict[str, Any]]:
@@ -216,15 +210,15 @@ def _claim_parts(h: _Header, claim: Loop, number: int, claims: ClaimSources | No
         totals.append(_category(systems.C4BB_ADJUDICATION, "memberliability", patient_share))
     common: dict[str, Any] = {
         "status": "active",
-        "type": {"coding": [_coding(systems.CLAIM_TYPE, claim_type)]},
+        "type": {"coding": [coding(systems.CLAIM_TYPE, claim_type)]},
         "use": "claim",
         "patient": patient,
         "created": h.created,
         "insurer": h.insurer(),
         "outcome": outcome,
         "disposition": disposition,
-        "payment": {"type": {"coding": [_coding(systems.EX_PAYMENT_TYPE, "complete")]},
-                    "amount": _money(paid), "date": h.payment_date,
+        "payment": {"type": {"coding": [coding(systems.EX_PAYMENT_TYPE, "complete")]},
+                    "amount": money(paid), "date": h.payment_date,
                     "identifier": {"system": systems.trace_number(h.originator),
                                    "value": h.trace}},
     }
@@ -296,7 +290,7 @@ def remittance_resources(ts: TransactionSet, claims: ClaimSources | None = None,
         response, eob = _claim_parts(h, claim, number, claims, network)
         out += [response, eob]
         details.append({
-            "type": {"coding": [_coding(systems.PAYMENT_TYPE, "payment")]},
+            "type": {"coding": [coding(systems.PAYMENT_TYPE, "payment")]},
             "request": response["request"],
             "response": {"reference": f"urn:uuid:{response['id']}"},
             "date": h.payment_date,
@@ -310,10 +304,10 @@ def remittance_resources(ts: TransactionSet, claims: ClaimSources | None = None,
                 continue
             code, _, reference = reason.partition(":")
             detail: dict[str, Any] = {
-                "type": {"coding": [_coding(systems.PAYMENT_TYPE, "adjustment")],
+                "type": {"coding": [coding(systems.PAYMENT_TYPE, "adjustment")],
                          "text": f"Provider adjustment {code}"},
                 "date": h.payment_date,
-                "amount": _money(-amount),  # a positive PLB amount reduces the payment
+                "amount": money(-amount),  # a positive PLB amount reduces the payment
             }
             if reference:
                 detail["identifier"] = {"value": reference}
@@ -328,7 +322,7 @@ def remittance_resources(ts: TransactionSet, claims: ClaimSources | None = None,
         "requestor": h.payee(),
         "outcome": "complete",
         "paymentDate": h.payment_date,
-        "paymentAmount": _money(_amount(h.bpr, 2) or Decimal(0)),
+        "paymentAmount": money(_amount(h.bpr, 2) or Decimal(0)),
         "paymentIdentifier": {"system": systems.trace_number(h.originator), "value": h.trace},
         "detail": details,
     }

@@ -8,18 +8,18 @@ itself is assembled in ``x837_to_fhir.py``.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.claim_view import X12_TO_RELATIONSHIP
+from mappers.fhir_x12.fhir_build import concept
 from mappers.fhir_x12.fhir_values import NPI_SYSTEM, SSN_SYSTEM, TIN_SYSTEMS
 from mappers.x12.dates import iso_date
 from mappers.x12.tree import Loop, Segment, TransactionSet
 
 __all__ = [
-    "ClaimSource", "coding", "date_or_period", "first_segment", "icd10", "money", "ndc_5_4_2",
-    "ref", "sequence_of",
+    "ClaimSource", "date_or_period", "first_segment", "icd10", "ndc_5_4_2", "ref",
+    "sequence_of",
 ]
 
 Resource = dict[str, Any]
@@ -28,12 +28,8 @@ _NAMESPACE = uuid.UUID("3c0a7a52-0f0e-5b7e-a1d2-837837837837")
 _GENDERS = {"F": "female", "M": "male", "U": "unknown"}
 
 
-def coding(system: str, code: str) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": code}]}
 
 
-def money(value: str) -> dict[str, Any]:
-    return {"value": Decimal(value), "currency": "USD"}
 
 
 def ref(resource: Resource) -> dict[str, str]:
@@ -143,7 +139,7 @@ class ClaimSource:
             return org
         holder = "organization" if org["resourceType"] == "Organization" else "practitioner"
         role = {"resourceType": "PractitionerRole", "id": self.uid("billing-role"),
-                holder: ref(org), "specialty": [coding(systems.TAXONOMY, prv.get(3))]}
+                holder: ref(org), "specialty": [concept(systems.TAXONOMY, prv.get(3))]}
         return self.add(role)
 
     def payee(self, billing: Resource) -> dict[str, Any] | None:
@@ -160,7 +156,7 @@ class ClaimSource:
         if party["partOf"] is None:
             del party["partOf"]
         self.add(party)
-        return {"type": coding("http://terminology.hl7.org/CodeSystem/payeetype", "provider"),
+        return {"type": concept("http://terminology.hl7.org/CodeSystem/payeetype", "provider"),
                 "party": ref(party)}
 
     def patient(self) -> Resource:
@@ -184,14 +180,14 @@ class ClaimSource:
                   payer: Resource, patient: Resource, subscriber: Resource) -> Resource:
         coverage: Resource = {
             "resourceType": "Coverage", "id": self.uid(role), "status": "active",
-            "type": coding(systems.x12_element_system("1032"), sbr.get(9)),
+            "type": concept(systems.x12_element_system("1032"), sbr.get(9)),
             "subscriber": ref(subscriber), "subscriberId": member,
             "beneficiary": ref(patient),
-            "relationship": coding(systems.SUBSCRIBER_RELATIONSHIP, relationship),
+            "relationship": concept(systems.SUBSCRIBER_RELATIONSHIP, relationship),
             "payor": [ref(payer)],
         }
         if sbr.get(3) or sbr.get(4):
-            group: dict[str, Any] = {"type": coding(
+            group: dict[str, Any] = {"type": concept(
                 "http://terminology.hl7.org/CodeSystem/coverage-class", "group"),
                 "value": sbr.get(3) or sbr.get(4)}
             if sbr.get(4):

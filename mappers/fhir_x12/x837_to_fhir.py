@@ -18,13 +18,12 @@ from typing import Any
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import cas_category
 from mappers.fhir_x12.claim_view import C4BB_SUPPORTING_INFO, X12_TO_RELATIONSHIP
+from mappers.fhir_x12.fhir_build import concept, money
 from mappers.fhir_x12.x837_parties import (
     ClaimSource,
-    coding,
     date_or_period,
     first_segment,
     icd10,
-    money,
     ndc_5_4_2,
     ref,
     sequence_of,
@@ -53,13 +52,13 @@ def _product(composite: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """SV101 / SV202 / SVD03 ``HC:code:mod...`` -> productOrService and modifiers."""
     parts = composite.split(":")
     qualifier, value = parts[0], parts[1] if len(parts) > 1 else ""
-    product = coding(systems.product_system(qualifier, value), value)
-    modifiers = [coding(systems.product_system(qualifier, value), m) for m in parts[2:6] if m]
+    product = concept(systems.product_system(qualifier, value), value)
+    modifiers = [concept(systems.product_system(qualifier, value), m) for m in parts[2:6] if m]
     return product, modifiers
 
 
 def _not_applicable() -> dict[str, Any]:
-    return coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-applicable")
+    return concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-applicable")
 
 
 class _ClaimBuilder:
@@ -77,11 +76,11 @@ class _ClaimBuilder:
             "resourceType": "Claim", "id": src.uid("claim"),
             "identifier": [{"system": systems.patient_control_number(), "value": src.pcn}],
             "status": "active",
-            "type": coding(_CLAIM_TYPE, "institutional" if src.institutional
+            "type": concept(_CLAIM_TYPE, "institutional" if src.institutional
                            else "professional"),
             "use": "claim", "patient": ref(patient), "created": src.created,
             "insurer": ref(payer), "provider": ref(provider),
-            "priority": coding(systems.PROCESS_PRIORITY, "normal"),
+            "priority": concept(systems.PROCESS_PRIORITY, "normal"),
         }
         payee = src.payee(billing)
         if payee is not None:
@@ -112,7 +111,7 @@ class _ClaimBuilder:
         frequency = self.src.clm.get(5, 3)
         original = first_segment(self.loop, "REF", "F8")
         if frequency in ("7", "8") and original is not None:
-            claim["related"] = [{"relationship": coding(
+            claim["related"] = [{"relationship": concept(
                 "http://terminology.hl7.org/CodeSystem/related-claim-relationship", "prior"),
                 "reference": {"value": original.get(2)}}]
             if frequency == "8":
@@ -132,7 +131,7 @@ class _ClaimBuilder:
         if when is not None:
             accident["date"] = iso_date(when.get(3))
         if cause in _ACCIDENTS:
-            accident["type"] = coding("http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            accident["type"] = concept("http://terminology.hl7.org/CodeSystem/v3-ActCode",
                                       _ACCIDENTS[cause])
         state = self.src.clm.get(11, 4)
         if state:
@@ -148,10 +147,10 @@ class _ClaimBuilder:
 
         def add(category: str, **value: Any) -> None:
             info.append({"sequence": len(info) + 1,
-                         "category": coding(C4BB_SUPPORTING_INFO, category), **value})
+                         "category": concept(C4BB_SUPPORTING_INFO, category), **value})
 
         bill = f"0{self.src.clm.get(5, 1)}{self.src.clm.get(5, 3)}"
-        add("typeofbill", code=coding(f"{_NUBC}/TypeOfBill", bill))
+        add("typeofbill", code=concept(f"{_NUBC}/TypeOfBill", bill))
         statement = first_segment(self.loop, "DTP", "434")
         if statement is not None:
             start, _, end = statement.get(3).partition("-")
@@ -159,7 +158,7 @@ class _ClaimBuilder:
         cl1 = first_segment(self.loop, "CL1")
         for category, position, system in _INFO:
             if cl1 is not None and cl1.get(position):
-                add(category, code=coding(system, cl1.get(position)))
+                add(category, code=concept(system, cl1.get(position)))
         admitted = first_segment(self.loop, "DTP", "435")
         if admitted is not None:
             add("admissionperiod", timingPeriod={"start": iso_date(admitted.get(3)[:8])})
@@ -175,11 +174,11 @@ class _ClaimBuilder:
                     continue
                 entry: dict[str, Any] = {
                     "sequence": len(out) + 1,
-                    "diagnosisCodeableConcept": coding(systems.ICD10_CM, icd10(value))}
+                    "diagnosisCodeableConcept": concept(systems.ICD10_CM, icd10(value))}
                 kind = {"ABK": "principal", "BK": "principal", "ABJ": "admitting",
                         "BJ": "admitting"}.get(qualifier)
                 if kind:
-                    entry["type"] = [coding(
+                    entry["type"] = [concept(
                         "http://terminology.hl7.org/CodeSystem/ex-diagnosistype", kind)]
                 out.append(entry)
         return out
@@ -191,7 +190,7 @@ class _ClaimBuilder:
                 parts = element.split(":")
                 if parts[0] in ("BBR", "BBQ") and len(parts) >= 4:
                     out.append({"sequence": len(out) + 1, "date": iso_date(parts[3]),
-                                "procedureCodeableConcept": coding(systems.ICD10_PCS, parts[1])})
+                                "procedureCodeableConcept": concept(systems.ICD10_PCS, parts[1])})
         return out
 
     def _care_team(self) -> list[dict[str, Any]]:
@@ -205,10 +204,10 @@ class _ClaimBuilder:
                                     else "Organization", role)
             prv = first_segment(loop, "PRV")
             if prv is not None and party["resourceType"] == "Practitioner":
-                party["qualification"] = [{"code": coding(systems.TAXONOMY, prv.get(3))}]
+                party["qualification"] = [{"code": concept(systems.TAXONOMY, prv.get(3))}]
             self.src.add(party)
             out.append({"sequence": len(out) + 1, "provider": ref(party),
-                        "role": coding(_C4BB_ROLE, role)})
+                        "role": concept(_C4BB_ROLE, role)})
         return out
 
     def _facility(self, claim: Resource) -> None:
@@ -261,7 +260,7 @@ class _ClaimBuilder:
                 if modifiers:
                     item["modifier"] = modifiers
                 item["adjudication"] = [*_cas(svd_loop), {
-                    "category": coding(systems.C4BB_ADJUDICATION, "paidtoprovider"),
+                    "category": concept(systems.C4BB_ADJUDICATION, "paidtoprovider"),
                     "amount": money(svd.get(2))}]
                 lines.append(item)
         paid = first_segment(loop, "AMT", "D")
@@ -271,7 +270,7 @@ class _ClaimBuilder:
         eob: Resource = {
             "resourceType": "ExplanationOfBenefit", "id": self.src.uid(f"prior-eob-{n}"),
             "status": "active",
-            "type": coding(_CLAIM_TYPE, "institutional" if self.src.institutional
+            "type": concept(_CLAIM_TYPE, "institutional" if self.src.institutional
                            else "professional"),
             "use": "claim", "patient": ref(patient),
             "created": adjudicated or self.src.created, "insurer": ref(payer),
@@ -305,10 +304,10 @@ class _ClaimBuilder:
                 if modifiers:
                     item["modifier"] = modifiers
                 units, charge = sv1.get(4), sv1.get(2)
-                item["locationCodeableConcept"] = coding(systems.CMS_POS, sv1.get(5) or place)
+                item["locationCodeableConcept"] = concept(systems.CMS_POS, sv1.get(5) or place)
             else:
                 sv2 = next(line.segments("SV2"))
-                item["revenue"] = coding(systems.NUBC_REVENUE, sv2.get(1))
+                item["revenue"] = concept(systems.NUBC_REVENUE, sv2.get(1))
                 if sv2.get(2):
                     product, modifiers = _product(sv2.get(2))
                     item["productOrService"] = product
@@ -354,7 +353,7 @@ def _drug(line: Loop) -> dict[str, Any] | None:
     lin, ctp = next(lin_loop.segments("LIN")), next(lin_loop.segments("CTP"))
     unit = _NDC_UNITS.get(ctp.get(5, 1), ctp.get(5, 1))
     return {"sequence": 1,
-            "productOrService": coding("http://hl7.org/fhir/sid/ndc", ndc_5_4_2(lin.get(3))),
+            "productOrService": concept("http://hl7.org/fhir/sid/ndc", ndc_5_4_2(lin.get(3))),
             "quantity": {"value": Decimal(ctp.get(4)), "unit": unit, "code": unit}}
 
 
@@ -367,8 +366,8 @@ def _cas(loop: Loop) -> list[dict[str, Any]]:
             if not reason or not value:
                 continue
             system, category = cas_category(group, reason)
-            out.append({"category": coding(system, category),
-                        "reason": {**coding(systems.CARC, reason), "text": f"{group}-{reason}"},
+            out.append({"category": concept(system, category),
+                        "reason": {**concept(systems.CARC, reason), "text": f"{group}-{reason}"},
                         "amount": money(value)})
     return out
 
