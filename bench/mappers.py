@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import median_seconds  # noqa: E402
 from bench.x12_data import build_835, build_837p  # noqa: E402
 from mappers.fhir_x12.claim_to_837 import claims_to_837  # noqa: E402
 from mappers.fhir_x12.interchange import TradingPartners  # noqa: E402
@@ -41,14 +40,6 @@ from mappers.x12 import CountingControlNumbers, parse, validate  # noqa: E402
 
 WHEN = datetime(2026, 11, 22, 9, 0)
 
-
-def _median(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _json_default(value: Any) -> Any:
@@ -89,8 +80,9 @@ def main() -> None:
 
     out = to_837()
     assert validate(out).valid, "the 837P we write must be valid"
-    t_837 = _median(to_837, args.runs)
-    t_dump = _median(lambda: [json.dumps(b, default=_json_default) for b in bundles], args.runs)
+    t_837 = median_seconds(to_837, args.runs)
+    t_dump = median_seconds(
+        lambda: [json.dumps(b, default=_json_default) for b in bundles], args.runs)
 
     data_835 = build_835(n)
     sets_835, report = parse(data_835)
@@ -100,9 +92,10 @@ def main() -> None:
         sets, _ = parse(data_835)
         return sum(len(remittance_resources(ts)) for ts in sets)
 
-    t_eob = _median(eobs, args.runs)
-    t_parse_835 = _median(lambda: parse(data_835), args.runs)
-    t_claims_in = _median(lambda: [claim_resources(ts) for ts in parse(data_837)[0]], args.runs)
+    t_eob = median_seconds(eobs, args.runs)
+    t_parse_835 = median_seconds(lambda: parse(data_835), args.runs)
+    t_claims_in = median_seconds(
+        lambda: [claim_resources(ts) for ts in parse(data_837)[0]], args.runs)
 
     one = [_encounter(bundles[0])]
     lines = len(one[0]["entry"][0]["resource"]["item"])

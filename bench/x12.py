@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import median_seconds  # noqa: E402
 from bench.x12_data import build_835, build_837p  # noqa: E402
 from mappers.x12 import parse, validate  # noqa: E402
 
@@ -54,14 +53,6 @@ def _pyx12(data: bytes) -> bool:
     )
     return ok
 
-
-def _median(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 _RSS_CHILD = """
@@ -103,9 +94,9 @@ def main() -> None:
         mb = len(data) / 1e6
         assert _floor(data) == args.claims
         assert validate(data).valid  # warms the compiled patterns, as a running server has them
-        floor = _median(lambda data=data: _floor(data), args.runs)
-        ours = _median(lambda data=data: validate(data), args.runs)
-        tree = _median(lambda data=data: parse(data), args.runs)
+        floor = median_seconds(lambda data=data: _floor(data), args.runs)
+        ours = median_seconds(lambda data=data: validate(data), args.runs)
+        tree = median_seconds(lambda data=data: parse(data), args.runs)
         rows = [("floor (split)", floor), ("ours: validate", ours), ("ours: parse (tree)", tree)]
         pyx = None
         if not args.no_pyx12:

@@ -388,8 +388,9 @@ what differs from ``BASE``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
+
+from profiles.profile_rules import Element, Profile, Slice
 
 __all__ = [
     "BASE",
@@ -408,44 +409,6 @@ _VS: Final = "http://hl7.org/fhir/us/carin-bb/ValueSet/"
 _SD: Final = "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
 _THO: Final = "http://terminology.hl7.org/CodeSystem/"
 
-
-@dataclass(frozen=True, slots=True)
-class Element:
-    """What the profile demands of one element path."""
-
-    path: str
-    min: int = 0
-    max: int | None = None  # None: unbounded
-    binding: str = ""  # a required value set (key of VALUE_SETS)
-    pattern: Any = None  # ((system, code), ...) for codings, or a primitive value
-    types: tuple[str, ...] = ()  # the allowed types of a choice element
-
-
-@dataclass(frozen=True, slots=True)
-class Slice:
-    """A named slice of a repeating element and the rules its members follow."""
-
-    path: str
-    name: str
-    min: int
-    max: int | None
-    on: str  # the discriminator path inside a member
-    pattern: tuple[tuple[str, str], ...] | None = None
-    member_of: str = ""  # a value set deciding membership when there is no pattern
-    elements: tuple[Element, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """One StructureDefinition: its canonical URL and version and its rows."""
-
-    name: str
-    url: str
-    version: str
-    parent: Profile | None
-    elements: tuple[Element, ...]
-    slices: tuple[Slice, ...]
-    invariants: tuple[tuple[str, str], ...]  # (key, what it demands) as the guide words it
 
 
 # Required value sets as (system, codes); () is every code of that system.

@@ -22,6 +22,7 @@ from typing import Any
 
 from mappers.fhir_x12 import systems
 from mappers.fhir_x12.adjudication import NETWORK_STATUSES, payment_status
+from mappers.fhir_x12.fhir_build import coding, concept
 from mappers.fhir_x12.fhir_values import code
 from mappers.fhir_x12.references import BundleIndex
 from mappers.x12.dates import iso_date
@@ -71,12 +72,6 @@ _INSTITUTIONAL_CODES = (
 )
 
 
-def _coding(system: str, code_: str) -> dict[str, Any]:
-    return {"system": system, "code": code_}
-
-
-def _concept(system: str, code_: str) -> dict[str, Any]:
-    return {"coding": [_coding(system, code_)]}
 
 
 def _codes_of(concept: Any) -> set[str]:
@@ -150,32 +145,32 @@ def _diagnoses(src: _Source, family: str, inpatient: bool) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     for n, dx in enumerate(sorted(src.claim.get("diagnosis") or [],
                                   key=lambda d: int(d.get("sequence", 0))), 1):
-        concept = dx.get("diagnosisCodeableConcept")
-        if concept is None:
+        written = dx.get("diagnosisCodeableConcept")
+        if written is None:
             condition = src.resolve(dx.get("diagnosisReference"), "Condition")
-            concept = (condition or {}).get("code")
-        icd = code(concept, systems.ICD10_CM)
+            written = (condition or {}).get("code")
+        icd = code(written, systems.ICD10_CM)
         if not icd:
             continue
         kinds = set().union(*(_codes_of(t) for t in dx.get("type") or [])) or set()
         if "principal" in kinds or (n == 1 and not out):
-            kind = _coding(CORE_DIAGNOSIS_TYPE, "principal")
+            kind = coding(CORE_DIAGNOSIS_TYPE, "principal")
         elif inpatient and "admitting" in kinds:
-            kind = _coding(CORE_DIAGNOSIS_TYPE, "admitting")
+            kind = coding(CORE_DIAGNOSIS_TYPE, "admitting")
         elif family == "institutional" and kinds & {"externalcauseofinjury",
                                                     "patientreasonforvisit"}:
             reason = sorted(kinds & {"externalcauseofinjury", "patientreasonforvisit"})[0]
             if inpatient and reason == "patientreasonforvisit":
                 reason = "other"
-            kind = _coding(DIAGNOSIS_TYPE, reason)
+            kind = coding(DIAGNOSIS_TYPE, reason)
         else:
-            kind = _coding(DIAGNOSIS_TYPE, "secondary" if family == "professional" else "other")
+            kind = coding(DIAGNOSIS_TYPE, "secondary" if family == "professional" else "other")
         entry: dict[str, Any] = {"sequence": int(dx.get("sequence", n)),
-                                 "diagnosisCodeableConcept": _concept(systems.ICD10_CM, icd),
+                                 "diagnosisCodeableConcept": concept(systems.ICD10_CM, icd),
                                  "type": [{"coding": [kind]}]}
         poa = code(dx.get("onAdmission"))
         if inpatient and poa:
-            entry["onAdmission"] = _concept(POA, poa.upper())
+            entry["onAdmission"] = concept(POA, poa.upper())
         out.append(entry)
     return out
 
@@ -189,8 +184,8 @@ def _procedures(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
         kind = "principal" if "principal" in set().union(
             *(_codes_of(t) for t in proc.get("type") or [])) or n == 1 else "other"
         entry: dict[str, Any] = {"sequence": int(proc.get("sequence", n)),
-                                 "type": [_concept(PROCEDURE_TYPE, kind)],
-                                 "procedureCodeableConcept": _concept(ICD10_PCS, pcs)}
+                                 "type": [concept(PROCEDURE_TYPE, kind)],
+                                 "procedureCodeableConcept": concept(ICD10_PCS, pcs)}
         if proc.get("date"):
             entry["date"] = proc["date"]
         out.append(entry)
@@ -206,17 +201,17 @@ def _care_team(src: _Source, family: str, rendering_npi: str) -> list[dict[str, 
         if role is None or provider is None:
             continue
         entry: dict[str, Any] = {"sequence": int(member["sequence"]), "provider": provider,
-                                 "role": _concept(allowed[role], role)}
+                                 "role": concept(allowed[role], role)}
         taxonomy = code(member.get("qualification"), NUCC)
         if taxonomy:
-            entry["qualification"] = _concept(NUCC, taxonomy)
+            entry["qualification"] = concept(NUCC, taxonomy)
         out.append(entry)
     if family == "professional" and rendering_npi and not any(
             "rendering" in _codes_of(m["role"]) for m in out):
         out.append({"sequence": max((m["sequence"] for m in out), default=0) + 1,
                     "provider": {"type": "Practitioner",
                                  "identifier": {"system": systems.NPI, "value": rendering_npi}},
-                    "role": _concept(CARE_TEAM_ROLE, "rendering")})
+                    "role": concept(CARE_TEAM_ROLE, "rendering")})
     return out
 
 
@@ -238,8 +233,8 @@ def _match_items(claim_items: list[Resource], lines: list[dict[str, Any]]) -> li
 
 
 def _status_entry(status: str) -> dict[str, Any]:
-    return {"category": _concept(systems.C4BB_DISCRIMINATOR, "benefitpaymentstatus"),
-            "reason": _concept(ADJUDICATION_STATUS, status)}
+    return {"category": concept(systems.C4BB_DISCRIMINATOR, "benefitpaymentstatus"),
+            "reason": concept(ADJUDICATION_STATUS, status)}
 
 
 def _item(line: dict[str, Any], source: Resource | None, svc: Segment | None, family: str,
@@ -256,15 +251,15 @@ def _item(line: dict[str, Any], source: Resource | None, svc: Segment | None, fa
     if family == "professional":
         location = code(source.get("locationCodeableConcept"), systems.CMS_POS) or pos
         if location:
-            item["locationCodeableConcept"] = _concept(systems.CMS_POS, location)
+            item["locationCodeableConcept"] = concept(systems.CMS_POS, location)
         return item
     qualifier, _, rest = (svc.get(1) if svc is not None else "").partition(":")
     revenue = rest.split(":")[0] if qualifier == "NU" else (svc.get(4) if svc else "")
     revenue = revenue or code(source.get("revenue"), systems.NUBC_REVENUE)
     if revenue:
-        item["revenue"] = _concept(systems.NUBC_REVENUE, revenue)
+        item["revenue"] = concept(systems.NUBC_REVENUE, revenue)
     if qualifier == "NU" or not code(item.get("productOrService"), *_INSTITUTIONAL_CODES):
-        item["productOrService"] = {"coding": [{**_coding(ABSENT, "not-applicable"),
+        item["productOrService"] = {"coding": [{**coding(ABSENT, "not-applicable"),
                                                 "display": "Not applicable"}]}
     return item
 
@@ -273,14 +268,14 @@ def _claim_item(source: Resource, family: str, pos: str) -> dict[str, Any]:
     """An EOB item from a Claim item the 835 did not answer line by line."""
     item: dict[str, Any] = {"sequence": int(source["sequence"]),
                             "productOrService": source.get("productOrService")
-                            or _concept(ABSENT, "not-applicable")}
+                            or concept(ABSENT, "not-applicable")}
     for key in ("servicedDate", "servicedPeriod", "quantity", "modifier"):
         if key in source:
             item[key] = source[key]
     item = _item(item, source, None, family, pos)
     net = source.get("net")
     if family == "professional" and isinstance(net, Mapping) and "value" in net:
-        item["adjudication"] = [{"category": _concept(systems.ADJUDICATION, "submitted"),
+        item["adjudication"] = [{"category": concept(systems.ADJUDICATION, "submitted"),
                                  "amount": {"value": Decimal(str(net["value"])),
                                             "currency": net.get("currency", "USD")}}]
     return item
@@ -294,7 +289,7 @@ def _supporting_info(src: _Source, profile: Profile, claim_loop: Loop, bill: str
 
     def add(category: str, **value: Any) -> None:
         info.append({"sequence": len(info) + 1,
-                     "category": _concept(SUPPORTING_INFO, category), **value})
+                     "category": concept(SUPPORTING_INFO, category), **value})
 
     if received:
         add("clmrecvddate", timingDate=received)
@@ -302,7 +297,7 @@ def _supporting_info(src: _Source, profile: Profile, claim_loop: Loop, bill: str
     if profile is PROFESSIONAL:
         return info
     if bill:
-        add("typeofbill", code=_concept("https://www.nubc.org/CodeSystem/TypeOfBill",
+        add("typeofbill", code=concept("https://www.nubc.org/CodeSystem/TypeOfBill",
                                         bill.zfill(4)))
     if profile is INPATIENT_INSTITUTIONAL:
         period = next((i.get("timingPeriod") for i in src.claim.get("supportingInfo") or []
@@ -344,12 +339,12 @@ def combine(eob: Resource, claim_loop: Loop, source: BundleIndex | Mapping[str, 
     out["meta"] = {"lastUpdated": last_updated or f"{eob['created']}T00:00:00Z",
                    "profile": [f"{profile.url}|{profile.version}"]}
     out["identifier"] = [i if i is not payer_claim else
-                         {"type": _concept(IDENTIFIER_TYPE, "uc"), **payer_claim}
+                         {"type": concept(IDENTIFIER_TYPE, "uc"), **payer_claim}
                          for i in eob["identifier"]]
-    out["type"] = _concept(systems.CLAIM_TYPE, family)
+    out["type"] = concept(systems.CLAIM_TYPE, family)
     if family == "institutional":
         sub = "inpatient" if profile is INPATIENT_INSTITUTIONAL else "outpatient"
-        out["subType"] = _concept(SUBTYPE, sub)
+        out["subType"] = concept(SUBTYPE, sub)
     for key, kind in (("patient", "Patient"), ("provider", None), ("insurer", "Organization")):
         ref = src.ref(claim.get(key), kind)
         if ref is not None:
@@ -404,21 +399,21 @@ def combine(eob: Resource, claim_loop: Loop, source: BundleIndex | Mapping[str, 
     else:
         if any(item.get("adjudication") for item in items):
             # amounts at the item level: the header keeps only reasons (one level, not both)
-            header = [{**a, "category": _concept(systems.C4BB_DISCRIMINATOR, "adjustmentreason")}
+            header = [{**a, "category": concept(systems.C4BB_DISCRIMINATOR, "adjustmentreason")}
                       for a in header]
         else:
             header += [a for a in eob.get("total") or []]
         header.insert(0, _status_entry(status))
     if network in ("innetwork", "outofnetwork"):
-        header.append({"category": _concept(systems.C4BB_DISCRIMINATOR, "billingnetworkstatus"),
-                       "reason": _concept(ADJUDICATION_STATUS, network)})
+        header.append({"category": concept(systems.C4BB_DISCRIMINATOR, "billingnetworkstatus"),
+                       "reason": concept(ADJUDICATION_STATUS, network)})
     if header:
         out["adjudication"] = header
     if items:
         out["item"] = items
     line_paid = [a["amount"]["value"] for item in items for a in item.get("adjudication") or []
                  if "paidtoprovider" in _codes_of(a.get("category"))]
-    out["payment"] = {**eob["payment"], "type": _concept(
+    out["payment"] = {**eob["payment"], "type": concept(
         ADJUDICATION_STATUS, payment_status(clp.get(2), line_paid))}
     return out if not check_c4bb_eob(out) else None
 
