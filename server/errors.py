@@ -34,6 +34,10 @@ stable and never reused; they are numbered in blocks per area::
     ├── translation (FHIR <-> X12)       FAC-4xxx
     │   ├── MappingGapError              422     FAC-4001 (one issue per gap)
     │   └── X12InputError                422     FAC-4002 (not the X12 asked for)
+    ├── security (SMART on FHIR, OAuth 2)  FAC-5xxx
+    │   ├── AuthenticationError          401     FAC-5001 (WWW-Authenticate: Bearer ...)
+    │   ├── ForbiddenError               403     FAC-5002 (scopes do not allow the interaction)
+    │   └── OAuthError                   4xx     FAC-5003 (rendered as RFC 6749 section 5.2 JSON)
     └── InternalError                    500     FAC-9001
 
 An issue carries the OperationOutcome ``issue.code`` (the IssueType value set), a human message,
@@ -74,6 +78,9 @@ __all__ = [
     "StorageBusyError",
     "MappingGapError",
     "X12InputError",
+    "AuthenticationError",
+    "ForbiddenError",
+    "OAuthError",
     "InternalError",
 ]
 
@@ -319,6 +326,64 @@ class X12InputError(FacadeError):
     code = "FAC-4002"
     http_status = 422
     issue_type = "invalid"
+
+
+# --- security (FAC-5xxx) -------------------------------------------------------------------
+
+
+class AuthenticationError(FacadeError):
+    """No usable bearer token: missing, malformed, expired, forged or revoked (RFC 6750 s3).
+
+    ``error`` is the RFC 6750 error code put in ``WWW-Authenticate`` (empty when no token was
+    sent at all, as RFC 6750 section 3.1 asks)."""
+
+    code = "FAC-5001"
+    http_status = 401
+    issue_type = "login"
+
+    def __init__(self, message: str, *, error: str = "invalid_token", realm: str = "fhir") -> None:
+        challenge = f'Bearer realm="{realm}"'
+        if error:
+            challenge += f', error="{error}", error_description="{message}"'
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+        self.error = error
+
+
+class ForbiddenError(FacadeError):
+    """The token is valid but its scopes do not allow the interaction (RFC 6750 s3.1
+    ``insufficient_scope``). Never used for another patient's resource: that is a 404."""
+
+    code = "FAC-5002"
+    http_status = 403
+    issue_type = "forbidden"
+
+    def __init__(self, message: str, *, scope: str | None = None) -> None:
+        challenge = 'Bearer realm="fhir", error="insufficient_scope"'
+        if scope:
+            challenge += f', scope="{scope}"'
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+
+
+class OAuthError(FacadeError):
+    """An OAuth 2 endpoint error, answered as ``{"error", "error_description"}`` JSON
+    (RFC 6749 section 5.2, RFC 7591 section 3.2.2, RFC 7009 section 2.2.1), not as an
+    OperationOutcome. ``status`` is 400 except ``invalid_client`` (401) and server errors."""
+
+    code = "FAC-5003"
+    http_status = 400
+    issue_type = "security"
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description, headers=headers)
+        self.error = error
+        self.http_status = status  # type: ignore[misc]
 
 
 # --- internal (FAC-9xxx) --------------------------------------------------------------------

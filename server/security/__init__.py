@@ -1,0 +1,1 @@
+"""SMART on FHIR security: the authorization server, tokens, scopes, policy and audit."""
