@@ -403,6 +403,7 @@ def run(opts: Options, wrk: str, tmp: Path) -> None:
         "FACADE_DATABASE_URL": f"sqlite:///{db}",
         "FACADE_BASE_URL": bases["facade"],
         "FACADE_LOG_LEVEL": "WARNING",
+        "FACADE_AUTH__ENABLED": "false",
     }
     facade_cmd = [str(FACADE_BIN), "serve", "--host", "127.0.0.1", "--port", str(facade_port)]
     bare_cmd = [

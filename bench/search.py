@@ -495,6 +495,7 @@ def run(opts: Options, wrk: str, tmp: Path) -> None:
         "FACADE_DATABASE_URL": f"sqlite:///{db}",
         "FACADE_BASE_URL": base,
         "FACADE_LOG_LEVEL": "WARNING",
+        "FACADE_AUTH__ENABLED": "false",
     }
     command = [str(FACADE_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)]
     log = tmp / "facade.log"

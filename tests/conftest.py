@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from server.app import create_app
-from server.settings import LimitsSettings, Settings
+from server.settings import AuthSettings, LimitsSettings, Settings
 
 BASE_URL = "http://testserver"
 
@@ -25,6 +25,8 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'facade.db'}",
         base_url=BASE_URL,
         limits=LimitsSettings(max_body_bytes=256 * 1024, default_count=10, max_count=50),
+        # The REST suites test FHIR semantics; tests/security drives authorization itself.
+        auth=AuthSettings(enabled=False),
     )
 
 

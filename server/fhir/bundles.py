@@ -326,6 +326,8 @@ async def _read_in(uow: UnitOfWork, ctx: FhirContext, entry: _Entry) -> FhirResp
     """GET entries of a transaction see the transaction's own writes."""
     req = entry.request
     rtype = check_type(req.resource_type)
+    if ctx.policy is not None:
+        ctx.policy.require(rtype, "r" if entry.kind in ("read", "vread") else "s")
     if entry.kind in ("read", "vread"):
         assert req.id is not None
         if entry.kind == "read":

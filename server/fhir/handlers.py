@@ -20,6 +20,7 @@ import orjson
 
 from capability.resource_types import RESOURCE_TYPES
 from server.errors import (
+    ForbiddenError,
     InvalidRequestError,
     PreconditionFailedError,
     ResourceGoneError,
@@ -32,6 +33,8 @@ from server.fhir.outcomes import info_outcome
 from server.fhir.search.parser import parse_history, parse_search
 from server.fhir.search.searchset import page_links, render_searchset
 from server.fhir.validation import validate_resource
+from server.security.narrowing import by_id, compartment_driver
+from server.security.policy import Policy
 from server.settings import Settings
 from server.storage.port import (
     HistoryPage,
@@ -40,6 +43,7 @@ from server.storage.port import (
     UnitOfWork,
     instant_from_us,
 )
+from server.storage.query import Guard
 
 __all__ = [
     "FhirContext",
@@ -70,10 +74,15 @@ _STATUS_TEXT = {
 
 @dataclass(frozen=True, slots=True)
 class FhirContext:
-    """What every handler needs: the store and the settings."""
+    """What every handler needs: the store, the settings and the caller's policy.
+
+    For a request, ``repo`` is the store seen through the token's guard
+    (``server/security/narrowing.py``) and ``policy`` decides each interaction; None means an
+    internal caller acting for the system itself."""
 
     repo: Repository
     settings: Settings
+    policy: Policy | None = None
 
     @property
     def fhir_base(self) -> str:
@@ -120,6 +129,46 @@ def check_type(resource_type: str | None) -> str:
             f"Resource type '{resource_type}' is not served here", expression="type"
         )
     return resource_type
+
+
+def _require(ctx: FhirContext, resource_type: str, permissions: str) -> None:
+    """403 unless the token's scopes grant every one of ``permissions`` on the type."""
+    if ctx.policy is not None:
+        for permission in permissions:
+            ctx.policy.require(resource_type, permission)
+
+
+def _write_guard(ctx: FhirContext, permission: str) -> Guard | None:
+    return ctx.policy.guard(permission) if ctx.policy is not None else None
+
+
+async def _within(
+    ctx: FhirContext, tx: UnitOfWork, resource_type: str, id: str, permission: str
+) -> bool:
+    """Whether the resource (as this unit of work sees it) lies within what the token may
+    touch with ``permission``: its compartment and granular scope restrictions."""
+    guard = _write_guard(ctx, permission)
+    if guard is None:
+        return True
+    return bool(await tx.find(by_id(resource_type, id, guard, ctx.fhir_base), 1))
+
+
+async def _check_written(
+    ctx: FhirContext, tx: UnitOfWork, req: FhirRequest, result: interactions.WriteResult
+) -> None:
+    """After a write, inside its unit of work: the new content must lie within the token's
+    reach for the permission used, else the write is undone (403: the client sent it, so
+    naming the reason leaks nothing)."""
+    if ctx.policy is None or (req.method == "POST" and result.status != 201):
+        return  # a conditional create that found its match wrote nothing
+    v = result.version
+    permission = "c" if result.status == 201 else "u"
+    _require(ctx, v.resource_type, permission)
+    if not await _within(ctx, tx, v.resource_type, v.id, permission):
+        raise ForbiddenError(
+            f"The {v.resource_type} written lies outside the patient compartment or the "
+            "scope restrictions of the access token"
+        )
 
 
 def _version_headers(version: ResourceVersion) -> dict[str, str]:
@@ -173,6 +222,7 @@ def _not_modified(req: FhirRequest, version: ResourceVersion) -> bool:
 
 async def read(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "r")
     assert req.id is not None
     interactions.check_id(req.id)
     version = await ctx.repo.read(resource_type, req.id)
@@ -189,6 +239,7 @@ async def read(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
 
 async def vread(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "r")
     assert req.id is not None and req.version_id is not None
     interactions.check_id(req.id)
     if not req.version_id.isdigit() or len(req.version_id) > 18:
@@ -230,6 +281,7 @@ class _OwnUnitOfWork:
 
 async def create(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "cs" if req.if_none_exist is not None else "c")
     body = _body(req, resource_type)
     async with _OwnUnitOfWork(ctx, uow) as tx:
         result = await interactions.create(
@@ -241,11 +293,13 @@ async def create(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             if_none_exist=req.if_none_exist,
             id=req.id,
         )
+        await _check_written(ctx, tx, req, result)
     return write_response(ctx, req, result)
 
 
 async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "us" if req.conditional else "u")
     body = _body(req, resource_type)
     async with _OwnUnitOfWork(ctx, uow) as tx:
         if req.conditional:
@@ -270,11 +324,13 @@ async def update(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
             result = await interactions.update(
                 tx, resource_type, req.id, body, if_match=req.if_match
             )
+        await _check_written(ctx, tx, req, result)
     return write_response(ctx, req, result)
 
 
 async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "us" if req.conditional else "u")
     operations = interactions.compile_patch(req.body)
     async with _OwnUnitOfWork(ctx, uow) as tx:
         if req.conditional:
@@ -293,11 +349,18 @@ async def patch(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = Non
             result = await interactions.patch(
                 tx, resource_type, req.id, operations, if_match=req.if_match
             )
+        await _check_written(ctx, tx, req, result)
     return write_response(ctx, req, result)
 
 
 async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = None) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "ds" if req.conditional else "d")
+    if req.conditional and ctx.policy is not None:
+        if ctx.policy.guard("d") != ctx.policy.guard("rs"):
+            raise ForbiddenError(
+                "Conditional delete needs delete scopes as wide as the token's read scopes"
+            )
     async with _OwnUnitOfWork(ctx, uow) as tx:
         if req.conditional:
             gone = await interactions.conditional_delete(
@@ -310,6 +373,10 @@ async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
         else:
             assert req.id is not None
             interactions.check_id(req.id)
+            current = await tx.read(resource_type, req.id)
+            if current is not None and not current.deleted:
+                if not await _within(ctx, tx, resource_type, req.id, "d"):
+                    raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
             gone = await interactions.delete(tx, resource_type, req.id, if_match=req.if_match)
     headers = _version_headers(gone) if gone is not None else {}
     if req.prefer.return_ == "minimal":
@@ -341,6 +408,7 @@ def now_us() -> int:
 
 async def search_type(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     resource_type = check_type(req.resource_type)
+    _require(ctx, resource_type, "s")
     parsed = parse_search(
         (resource_type,),
         req.params,
@@ -348,7 +416,12 @@ async def search_type(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
         limits=ctx.settings.limits,
         fhir_base=ctx.fhir_base,
     )
-    page = await ctx.repo.search(parsed.query)
+    query = parsed.query
+    if ctx.policy is not None:
+        driver = compartment_driver(ctx.policy.guard(), resource_type)
+        if driver is not None:
+            query = replace(query, where=(*query.where, driver))
+    page = await ctx.repo.search(query)
     return FhirResponse(200, render_searchset(ctx.fhir_base, page, resource_type, parsed))
 
 
@@ -360,6 +433,14 @@ async def search_system(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
             types += [check_type(t.strip()) for t in value.split(",") if t.strip()]
     explicit = bool(types)
     types = sorted(set(types)) if types else sorted(RESOURCE_TYPES)
+    if ctx.policy is not None:
+        if explicit:
+            for t in types:
+                _require(ctx, t, "s")
+        else:
+            types = list(ctx.policy.readable_types("s"))
+            if not types:
+                raise ForbiddenError("The access token grants no search permission")
     parsed = parse_search(
         types,
         req.params,
@@ -395,6 +476,11 @@ def _history_entry(ctx: FhirContext, v: ResourceVersion) -> dict[str, Any]:
 async def history(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
     """Instance, type or system history, newest first (R4 http.html#history)."""
     resource_type = check_type(req.resource_type) if req.resource_type is not None else None
+    if ctx.policy is not None:
+        if resource_type is not None:
+            _require(ctx, resource_type, "r" if req.id is not None else "s")
+        elif not ctx.policy.readable_types("s"):
+            raise ForbiddenError("The access token grants no search permission")
     query, applied = parse_history(
         req.params,
         resource_type=resource_type,

@@ -22,6 +22,7 @@ from server.errors import InvalidRequestError, UnsupportedMediaTypeError
 from server.fhir import bundles, handlers, json_codec
 from server.fhir.handlers import FhirContext, FhirRequest, FhirResponse
 from server.fhir.media import FHIR_JSON, check_body_type, check_patch_type, negotiate, parse_prefer
+from server.security.gate import context_for
 
 __all__ = ["install_fhir_routes"]
 
@@ -72,9 +73,10 @@ _PATCH_BODY = {
 }
 
 
-def _context(request: Request) -> FhirContext:
-    ctx: FhirContext = request.app.state.fhir
-    return ctx
+async def _context(request: Request) -> FhirContext:
+    """Authenticates the caller (the first thing every FHIR route does) and returns the
+    request's context: its policy and the store narrowed to what the token may reach."""
+    return await context_for(request)
 
 
 def _media(request: Request) -> str:
@@ -130,8 +132,6 @@ async def _patch_body(request: Request) -> Any:
     return handlers.parse_json_body(await request.body())
 
 
-
-
 def install_fhir_routes(app: FastAPI) -> None:
     """Register the `/fhir` routes on ``app``, most specific paths first.
 
@@ -143,72 +143,79 @@ def install_fhir_routes(app: FastAPI) -> None:
     @router.get("/metadata", summary="CapabilityStatement (R4 http.html#capabilities)")
     async def metadata(request: Request) -> Response:
         media = _media(request)
-        ctx = _context(request)
-        body = capability_statement_bytes(ctx.settings.fhir_base)
+        settings = request.app.state.settings  # public (SMART App Launch: discovery)
+        body = capability_statement_bytes(settings.fhir_base)
         return _render(request, media, FhirResponse(200, body))
 
     @router.post("/", summary="batch or transaction Bundle", openapi_extra=_JSON_BODY)
     @router.post("", include_in_schema=False)
     async def batch_or_transaction(request: Request) -> Response:
+        ctx = await _context(request)
         media = _media(request)
         body = await _json_body(request)
         prefer = parse_prefer(request.headers.get("prefer"))
-        return _render(
-            request, media, await bundles.process_bundle(_context(request), body, prefer)
-        )
+        return _render(request, media, await bundles.process_bundle(ctx, body, prefer))
 
     @router.post("/_search", summary="system search by POST (form body)")
     async def search_system_post(request: Request) -> Response:
+        ctx = await _context(request)
         media = _media(request)
         req = replace(_base_request(request, "GET"), params=await _form_params(request))
-        return _render(request, media, await handlers.search_system(_context(request), req))
+        return _render(request, media, await handlers.search_system(ctx, req))
 
     @router.get("/_history", summary="system history")
     async def history_system(request: Request) -> Response:
+        ctx = await _context(request)
         media = _media(request)
-        resp = await handlers.history(_context(request), _base_request(request, "GET"))
+        resp = await handlers.history(ctx, _base_request(request, "GET"))
         return _render(request, media, resp)
 
     @router.get("/", summary="system search (`_type`)")
     @router.get("", include_in_schema=False)
     async def search_system(request: Request) -> Response:
+        ctx = await _context(request)
         media = _media(request)
-        resp = await handlers.search_system(_context(request), _base_request(request, "GET"))
+        resp = await handlers.search_system(ctx, _base_request(request, "GET"))
         return _render(request, media, resp)
 
     @router.get("/{resource_type}/_history", summary="type history")
     async def history_type(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type)
-        return _render(request, media, await handlers.history(_context(request), req))
+        return _render(request, media, await handlers.history(ctx, req))
 
     @router.get("/{resource_type}", summary="search-type")
     async def search_type(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type)
-        return _render(request, media, await handlers.search_type(_context(request), req))
+        return _render(request, media, await handlers.search_type(ctx, req))
 
     @router.post("/{resource_type}/_search", summary="search-type by POST (form body)")
     async def search_type_post(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         params = await _form_params(request)
         req = replace(_base_request(request, "GET", resource_type=resource_type), params=params)
-        return _render(request, media, await handlers.search_type(_context(request), req))
+        return _render(request, media, await handlers.search_type(ctx, req))
 
     @router.post("/{resource_type}", summary="create", status_code=201, openapi_extra=_JSON_BODY)
     async def create(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _json_body(request)
         req = _base_request(request, "POST", resource_type=resource_type, body=body)
-        return _render(request, media, await handlers.create(_context(request), req))
+        return _render(request, media, await handlers.create(ctx, req))
 
     @router.put("/{resource_type}", summary="conditional update", openapi_extra=_JSON_BODY)
     async def conditional_update(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
@@ -216,10 +223,11 @@ def install_fhir_routes(app: FastAPI) -> None:
         req = _base_request(
             request, "PUT", resource_type=resource_type, body=body, conditional=True
         )
-        return _render(request, media, await handlers.update(_context(request), req))
+        return _render(request, media, await handlers.update(ctx, req))
 
     @router.patch("/{resource_type}", summary="conditional patch", openapi_extra=_PATCH_BODY)
     async def conditional_patch(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         handlers.check_type(resource_type)
@@ -227,62 +235,69 @@ def install_fhir_routes(app: FastAPI) -> None:
         req = _base_request(
             request, "PATCH", resource_type=resource_type, body=body, conditional=True
         )
-        return _render(request, media, await handlers.patch(_context(request), req))
+        return _render(request, media, await handlers.patch(ctx, req))
 
     @router.delete("/{resource_type}", summary="conditional delete")
     async def conditional_delete(request: Request) -> Response:
+        ctx = await _context(request)
         (resource_type,) = _path(request, "resource_type")
         media = _media(request)
         req = _base_request(request, "DELETE", resource_type=resource_type, conditional=True)
-        return _render(request, media, await handlers.delete(_context(request), req))
+        return _render(request, media, await handlers.delete(ctx, req))
 
     @router.get("/{resource_type}/{id}/_history/{version_id}", summary="vread")
     async def vread(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id, version_id = _path(request, "resource_type", "id", "version_id")
         media = _media(request)
         req = _base_request(
             request, "GET", resource_type=resource_type, id=id, version_id=version_id
         )
-        return _render(request, media, await handlers.vread(_context(request), req))
+        return _render(request, media, await handlers.vread(ctx, req))
 
     @router.get("/{resource_type}/{id}/_history", summary="instance history")
     async def history_instance(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type, id=id)
-        return _render(request, media, await handlers.history(_context(request), req))
+        return _render(request, media, await handlers.history(ctx, req))
 
     @router.get("/{resource_type}/{id}", summary="read")
     async def read(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "GET", resource_type=resource_type, id=id)
-        return _render(request, media, await handlers.read(_context(request), req))
+        return _render(request, media, await handlers.read(ctx, req))
 
     @router.put("/{resource_type}/{id}", summary="update or create", openapi_extra=_JSON_BODY)
     async def update(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _json_body(request)
         req = _base_request(request, "PUT", resource_type=resource_type, id=id, body=body)
-        return _render(request, media, await handlers.update(_context(request), req))
+        return _render(request, media, await handlers.update(ctx, req))
 
     @router.patch("/{resource_type}/{id}", summary="patch (JSON Patch)", openapi_extra=_PATCH_BODY)
     async def patch(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         handlers.check_type(resource_type)
         body = await _patch_body(request)
         req = _base_request(request, "PATCH", resource_type=resource_type, id=id, body=body)
-        return _render(request, media, await handlers.patch(_context(request), req))
+        return _render(request, media, await handlers.patch(ctx, req))
 
     @router.delete("/{resource_type}/{id}", summary="delete")
     async def delete(request: Request) -> Response:
+        ctx = await _context(request)
         resource_type, id = _path(request, "resource_type", "id")
         media = _media(request)
         req = _base_request(request, "DELETE", resource_type=resource_type, id=id)
-        return _render(request, media, await handlers.delete(_context(request), req))
+        return _render(request, media, await handlers.delete(ctx, req))
 
 
 class _Prefixed:

@@ -20,6 +20,7 @@ __all__ = [
     "CompositeCondition",
     "Condition",
     "DateCondition",
+    "Guard",
     "HasCondition",
     "HistoryQuery",
     "IdCondition",
@@ -30,6 +31,7 @@ __all__ = [
     "NumberCondition",
     "Prefix",
     "QuantityCondition",
+    "Reach",
     "ReferenceCondition",
     "SearchQuery",
     "SortKey",
@@ -287,6 +289,34 @@ class Include:
 
 
 @dataclass(frozen=True, slots=True)
+class Reach:
+    """One way an access token reaches resources of a type: every clause of ``where`` holds
+    and, when ``compartment`` is set, the resource is in the guard's patient compartment
+    through one of those reference parameters (the Patient itself: its own id)."""
+
+    where: tuple[Clause, ...] = ()
+    compartment: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What one access token may reach (DESIGN.md law 5: narrow, don't filter).
+
+    An adapter applies the guard to every resource a query touches, not only to the matches:
+    the resources `_include`/`_revinclude` add, the targets a chain follows, the sources a
+    `_has` probes and the versions history lists. A resource is reachable when its type is
+    listed and one of the type's :class:`Reach` alternatives holds; a type that is not listed
+    is unreachable (deny by default). ``patient_id`` is the compartment's patient.
+    """
+
+    reach: tuple[tuple[str, tuple[Reach, ...]], ...]
+    patient_id: str | None = None
+
+    def types(self) -> tuple[str, ...]:
+        return tuple(t for t, alternatives in self.reach if alternatives)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
     """A search over one or more resource types.
 
@@ -308,6 +338,7 @@ class SearchQuery:
     total: TotalMode = TotalMode.NONE
     includes: tuple[Include, ...] = ()
     local_base: str | None = None
+    guard: Guard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,3 +354,5 @@ class HistoryQuery:
     since_us: int | None = None
     count: int = 20
     after: str | None = None
+    guard: Guard | None = None
+    local_base: str | None = None

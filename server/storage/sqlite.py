@@ -37,7 +37,7 @@ from server.storage.sqlite_schema import (
     SCHEMA,
     SCHEMA_VERSION,
 )
-from server.storage.sqlite_search import distance_km
+from server.storage.sqlite_search import Sql, distance_km, guard_sql
 from server.storage.sqlite_writer import GroupCommitWriter, SqliteUnitOfWork
 
 __all__ = ["SqliteRepository"]
@@ -176,6 +176,12 @@ class SqliteRepository:
         if query.since_us is not None:
             parts.append("updated_us >= ?")
             args.append(query.since_us)
+        if query.guard is not None:
+            # Versions of resources the token reaches now (DESIGN.md law 5).
+            b = Sql(local_base=query.local_base, guard=query.guard)
+            types = (query.resource_type,) if query.resource_type else None
+            parts.append(f"pk IN (SELECT r.pk FROM resource r WHERE {guard_sql('r', b, types)})")
+            args += b.args
         total: int | None = None
         where = " AND ".join(parts) if parts else "1"
         if query.id is not None:

@@ -16,8 +16,14 @@ import orjson
 
 from server.errors import InvalidRequestError
 from server.storage.port import ResourceVersion, SearchPage
-from server.storage.query import Include, SearchQuery, TotalMode
-from server.storage.sqlite_search import Sql, local_reference, sort_expression, where_sql
+from server.storage.query import Guard, Include, SearchQuery, TotalMode
+from server.storage.sqlite_search import (
+    Sql,
+    guard_sql,
+    local_reference,
+    sort_expression,
+    where_sql,
+)
 
 __all__ = ["ESTIMATE_CAP", "find_keys", "run_search", "row_to_version"]
 
@@ -113,7 +119,7 @@ def _keyset(
 
 def find_keys(conn: sqlite3.Connection, query: SearchQuery, limit: int) -> list[tuple[str, str]]:
     """(type, id) of up to ``limit`` matches, in pk order (conditional interactions)."""
-    b = Sql(local_base=query.local_base)
+    b = Sql(local_base=query.local_base, guard=query.guard)
     where = where_sql(query.resource_types, query.where, "r", b)
     sql = f"SELECT r.type, r.id FROM resource r WHERE {where} ORDER BY r.pk LIMIT {b.bind(limit)}"
     return [(t, i) for t, i in conn.execute(sql, b.args)]
@@ -122,7 +128,7 @@ def find_keys(conn: sqlite3.Connection, query: SearchQuery, limit: int) -> list[
 def _total(conn: sqlite3.Connection, query: SearchQuery) -> int | None:
     if query.total is TotalMode.NONE:
         return None
-    b = Sql(local_base=query.local_base)
+    b = Sql(local_base=query.local_base, guard=query.guard)
     where = where_sql(query.resource_types, query.where, "r", b)
     if query.total is TotalMode.ESTIMATE:
         sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM resource r WHERE {where} LIMIT {ESTIMATE_CAP})"
@@ -137,7 +143,7 @@ def _page_rows(
 ) -> tuple[list[tuple[Any, ...]], bool, tuple[str, list[Any], int] | None]:
     """Page rows as (pk, *sort values), whether more exist beyond, and the decoded cursor
     (direction, sort values, pk)."""
-    b = Sql(local_base=query.local_base)
+    b = Sql(local_base=query.local_base, guard=query.guard)
     keys = list(query.sort)
     names = [f"k{i}" for i in range(len(keys))] + ["pk"]
     descending = [k.descending for k in keys] + [False]
@@ -182,6 +188,7 @@ def _include_pks(
     includes: Sequence[Include],
     sources: dict[int, str],
     local_base: str | None,
+    guard: Guard | None,
 ) -> list[int]:
     """pks of live resources the includes reach from ``sources`` (pk -> type)."""
     found: list[int] = []
@@ -189,7 +196,7 @@ def _include_pks(
         source_pks = [pk for pk, t in sources.items() if inc.reverse or t == inc.source_type]
         if not source_pks:
             continue
-        b = Sql(local_base=local_base)
+        b = Sql(local_base=local_base, guard=guard)
         if not inc.reverse:
             # Arguments are bound in the order their placeholders appear in the text.
             sql = (
@@ -200,7 +207,7 @@ def _include_pks(
             )
             if inc.target_type:
                 sql += f" AND ref.target_type = {b.bind(inc.target_type)}"
-            sql += f" AND t.deleted = 0 AND {local_reference('ref', b)}"
+            sql += f" AND t.deleted = 0 AND {local_reference('ref', b)} AND {guard_sql('t', b)}"
         else:
             pairs = conn.execute(
                 f"SELECT type, id FROM resource WHERE pk IN ({','.join('?' * len(source_pks))})",
@@ -218,7 +225,7 @@ def _include_pks(
                 f"AND s.deleted = 0 AND (ref.target_type, ref.target_id) IN (VALUES {targets})"
             )
             b.args.extend(v for pair in pairs for v in pair)
-            sql += f" AND {local_reference('ref', b)}"
+            sql += f" AND {local_reference('ref', b)} AND {guard_sql('s', b, (inc.source_type,))}"
         found.extend(pk for (pk,) in conn.execute(sql + f" LIMIT {INCLUDE_CAP}", b.args))
     return found
 
@@ -230,16 +237,15 @@ def _included(
         return []
     seen = set(matches)
     sources = {pk: v.resource_type for pk, v in matches.items()}
-    first = [
-        pk for pk in _include_pks(conn, query.includes, sources, query.local_base) if pk not in seen
-    ]
+    reached = _include_pks(conn, query.includes, sources, query.local_base, query.guard)
+    first = [pk for pk in reached if pk not in seen]
     first = list(dict.fromkeys(first))[:INCLUDE_CAP]
     seen.update(first)
     loaded = _load(conn, first)
     iterating = [inc for inc in query.includes if inc.iterate]
     if iterating and loaded:
         more_sources = {pk: v.resource_type for pk, v in loaded.items()}
-        found = _include_pks(conn, iterating, more_sources, query.local_base)
+        found = _include_pks(conn, iterating, more_sources, query.local_base, query.guard)
         second = [pk for pk in found if pk not in seen]
         second = list(dict.fromkeys(second))[: max(0, INCLUDE_CAP - len(first))]
         loaded.update(_load(conn, second))

@@ -22,6 +22,7 @@ from server.storage.query import (
     CompositeCondition,
     Condition,
     DateCondition,
+    Guard,
     HasCondition,
     IdCondition,
     LastUpdatedCondition,
@@ -46,6 +47,7 @@ __all__ = [
     "SORTABLE_KINDS",
     "Sql",
     "distance_km",
+    "guard_sql",
     "sort_expression",
     "where_sql",
 ]
@@ -61,10 +63,12 @@ DESC_MISSING = -(2**63)
 @dataclass
 class Sql:
     """Accumulates bound arguments and hands out fresh table aliases; ``local_base`` is the
-    server's own FHIR base (:attr:`SearchQuery.local_base`)."""
+    server's own FHIR base (:attr:`SearchQuery.local_base`), ``guard`` what the caller's token
+    may reach (applied by :func:`guard_sql` wherever a resource row enters the query)."""
 
     args: list[Any] = field(default_factory=list)
     local_base: str | None = None
+    guard: Guard | None = None
     _aliases: int = 0
 
     def alias(self, stem: str) -> str:
@@ -327,11 +331,12 @@ def _driver(c: Condition, r: str, b: Sql) -> str | None:
         param = b.bind(c.param)
         types = type_filter(t, c.target_types, b, driven=_drives(c.inner))
         inner = condition_sql(c.inner, t, b, drive=True)
+        guard = guard_sql(t, b, c.target_types)
         local = local_reference(ref, b)
         return (
             f"{r}.pk IN (SELECT {ref}.pk FROM sp_reference {ref} WHERE {ref}.param = {param} "
             f"AND ({ref}.target_type, {ref}.target_id) IN (SELECT {t}.type, {t}.id FROM "
-            f"resource {t} WHERE {types} AND {inner}) AND {local})"
+            f"resource {t} WHERE {types} AND {inner} AND {guard}) AND {local})"
         )
     if isinstance(c, HasCondition):
         return None
@@ -367,12 +372,13 @@ def condition_sql(c: Condition, r: str, b: Sql, *, drive: bool = False) -> str:
         ref, s = b.alias("ref"), b.alias("s")
         param, source = b.bind(c.param), b.bind(c.source_type)
         inner = condition_sql(c.inner, s, b, drive=True)
+        guard = guard_sql(s, b, (c.source_type,))
         local = local_reference(ref, b)
         return (
             f"({r}.type, {r}.id) IN (SELECT {ref}.target_type, {ref}.target_id FROM sp_reference "
             f"{ref} JOIN resource {s} ON {s}.pk = {ref}.pk WHERE {ref}.param = {param} AND "
             f"{'+' if _drives(c.inner) else ''}{s}.type = {source} AND {s}.deleted = 0 "
-            f"AND {inner} AND {local})"
+            f"AND {inner} AND {guard} AND {local})"
         )
     if drive:
         driven = _driver(c, r, b)
@@ -445,7 +451,56 @@ def where_sql(types: tuple[str, ...], where: tuple[Clause, ...], r: str, b: Sql)
     parts = [type_filter(r, types, b, driven=driver is not None)]
     for index, clause in enumerate(where):
         parts.append(_clause_sql(clause, r, b, index == driver))
+    if b.guard is not None:
+        parts.append(guard_sql(r, b, types))
     return " AND ".join(parts)
+
+
+# --- the access guard (DESIGN.md law 5) -----------------------------------------------------
+
+
+def _compartment_sql(r: str, resource_type: str, params: tuple[str, ...], b: Sql) -> str:
+    """Row ``r`` (of ``resource_type``) is in the guard's patient compartment: the Patient
+    itself, or a local reference to it through one of ``params``."""
+    assert b.guard is not None
+    patient = b.guard.patient_id
+    if patient is None:
+        return "0"
+    if resource_type == "Patient":
+        return f"{r}.id = {b.bind(patient)}"
+    if not params:
+        return "0"
+    x = b.alias("x")
+    relative = f"Patient/{patient}"
+    urls = (relative,) if b.local_base is None else (relative, f"{b.local_base}/{relative}")
+    return (
+        f"EXISTS (SELECT 1 FROM sp_reference {x} INDEXED BY sp_reference_pk WHERE {x}.pk = {r}.pk "
+        f"AND {x}.param IN ({b.bind(*params)}) AND {x}.target_type = 'Patient' "
+        f"AND {x}.target_id = {b.bind(patient)} AND {x}.url IN ({b.bind(*urls)}))"
+    )
+
+
+def guard_sql(r: str, b: Sql, types: Sequence[str] | None = None) -> str:
+    """Row ``r`` is reachable under ``b.guard`` ("1" without a guard). ``types`` limits the
+    alternatives written to the types ``r`` can have there."""
+    guard = b.guard
+    if guard is None:
+        return "1"
+    parts: list[str] = []
+    for resource_type, alternatives in guard.reach:
+        if not alternatives or (types is not None and resource_type not in types):
+            continue
+        # Arguments are bound in the order their placeholders appear in the text.
+        head = f"{r}.type = {b.bind(resource_type)}"
+        options: list[str] = []
+        for reach in alternatives:
+            terms: list[str] = []
+            if reach.compartment is not None:
+                terms.append(_compartment_sql(r, resource_type, reach.compartment, b))
+            terms += [_clause_sql(clause, r, b, False) for clause in reach.where]
+            options.append("(" + " AND ".join(terms) + ")" if terms else "1")
+        parts.append(f"({head} AND ({' OR '.join(options)}))")
+    return "(" + " OR ".join(parts) + ")" if parts else "0"
 
 
 # --- sorting ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from server.app import create_app
-from server.settings import LimitsSettings, Settings
+from server.settings import AuthSettings, LimitsSettings, Settings
 from tests.api.corpus_clinical import (
     CONDITIONS,
     ENCOUNTERS,
@@ -112,6 +112,7 @@ async def corpus_server(
         database_url=f"sqlite:///{folder / 'facade.db'}",
         base_url=BASE_URL,
         limits=LimitsSettings(max_body_bytes=256 * 1024, default_count=50, max_count=100),
+        auth=AuthSettings(enabled=False),
     )
     app = create_app(settings)
     async with LifespanManager(app):

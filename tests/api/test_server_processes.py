@@ -33,6 +33,7 @@ def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
         "FACADE_DATABASE_URL": f"sqlite:///{db}",
         "FACADE_BASE_URL": f"http://127.0.0.1:{port}",
         "FACADE_LOG_LEVEL": "WARNING",
+        "FACADE_AUTH__ENABLED": "false",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
