@@ -373,11 +373,17 @@ async def delete(ctx: FhirContext, req: FhirRequest, uow: UnitOfWork | None = No
         else:
             assert req.id is not None
             interactions.check_id(req.id)
-            current = await tx.read(resource_type, req.id)
-            if current is not None and not current.deleted:
-                if not await _within(ctx, tx, resource_type, req.id, "d"):
-                    raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
-            gone = await interactions.delete(tx, resource_type, req.id, if_match=req.if_match)
+            try:
+                current = await tx.read(resource_type, req.id)
+            except ResourceNotFoundError:
+                # Out of reach: answered as for an id that never existed.
+                interactions.check_if_match(None, req.if_match)
+                gone = None
+            else:
+                if current is not None and not current.deleted:
+                    if not await _within(ctx, tx, resource_type, req.id, "d"):
+                        raise ResourceNotFoundError(f"{resource_type}/{req.id} is not known")
+                gone = await interactions.delete(tx, resource_type, req.id, if_match=req.if_match)
     headers = _version_headers(gone) if gone is not None else {}
     if req.prefer.return_ == "minimal":
         return FhirResponse(204, None, headers, gone)

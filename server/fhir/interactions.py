@@ -88,7 +88,8 @@ def parse_etag(header: str) -> int | None:
     return int(match.group(1))
 
 
-def _check_if_match(current: ResourceVersion | None, if_match: str | None) -> None:
+def check_if_match(current: ResourceVersion | None, if_match: str | None) -> None:
+    """`If-Match` against the current version (R4 http.html#concurrency)."""
     if if_match is None:
         return
     wanted = parse_etag(if_match)
@@ -204,7 +205,7 @@ async def update(
             "The resource id must be present and equal the id in the URL", expression="id"
         )
     current = await uow.read(resource_type, id)
-    _check_if_match(current, if_match)
+    check_if_match(current, if_match)
     if current is not None and _unchanged(current, resource):
         return WriteResult(current, 200)
     status = 201 if current is None or current.deleted else 200
@@ -286,7 +287,7 @@ async def patch(
         raise ResourceNotFoundError(f"{resource_type}/{id} does not exist")
     if current.deleted or current.content is None:
         raise ResourceGoneError(f"{resource_type}/{id} has been deleted")
-    _check_if_match(current, if_match)
+    check_if_match(current, if_match)
     document = json_codec.loads(current.content)
     try:
         patched = operations.apply(document, in_place=False)
@@ -338,7 +339,7 @@ async def delete(
 ) -> ResourceVersion | None:
     """Write a deletion version; None when there was nothing to delete (R4 http.html#delete)."""
     current = await uow.read(resource_type, id)
-    _check_if_match(current, if_match)
+    check_if_match(current, if_match)
     if current is None or current.deleted:
         return None
     gone = ResourceVersion(

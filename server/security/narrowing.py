@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 
+from server.errors import ResourceNotFoundError
 from server.storage.index_entries import IndexEntry
 from server.storage.port import (
     HistoryPage,
@@ -60,7 +61,8 @@ def compartment_driver(guard: Guard | None, resource_type: str) -> Clause | None
 
 class GuardedUnitOfWork:
     """A unit of work whose reads and matches stay inside the guard; writes pass through
-    (what was written is checked against the write guard by the FHIR handlers)."""
+    (what was written is checked against the write guard by the FHIR handlers). Reading a
+    live resource out of reach raises 404, so no write can touch or probe it."""
 
     def __init__(self, inner: UnitOfWork, guard: Guard, local_base: str) -> None:
         self.inner, self.guard, self.local_base = inner, guard, local_base
@@ -75,7 +77,11 @@ class GuardedUnitOfWork:
             # A deletion keeps no compartment: the write that follows (an update re-creating
             # the id) is checked against the write guard instead.
             return current
-        return current if await self.reachable(resource_type, id) else None
+        if not await self.reachable(resource_type, id):
+            # The id is taken by a resource out of reach: answer as for an unknown id that
+            # cannot be created (a write must not fall through to a version conflict).
+            raise ResourceNotFoundError(f"{resource_type}/{id} is not known")
+        return current
 
     async def vread(self, resource_type: str, id: str, version: int) -> ResourceVersion | None:
         if not await self.reachable(resource_type, id):
