@@ -14,12 +14,14 @@ import orjson
 
 from capability.operations import OPERATIONS
 from capability.resource_types import (
+    AUDIT_TYPES,
     FINANCIAL_TYPES,
     REFERENCED_TYPES,
     SYSTEM_INTERACTIONS,
-    TYPE_INTERACTIONS,
+    interactions_of,
 )
 from capability.search_parameters import parameters_for, reference_parameters
+from server.security.discovery import capability_security
 
 __all__ = [
     "SOFTWARE_NAME",
@@ -39,16 +41,17 @@ def _resource(resource_type: str) -> dict[str, Any]:
         for op in OPERATIONS
         if op.resource_type == resource_type
     ]
+    writable = resource_type not in AUDIT_TYPES
     entry: dict[str, Any] = {
         "type": resource_type,
-        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+        "interaction": [{"code": code} for code in interactions_of(resource_type)],
         "versioning": "versioned-update",
         "readHistory": True,
-        "updateCreate": True,
-        "conditionalCreate": True,
+        "updateCreate": writable,
+        "conditionalCreate": writable,
         "conditionalRead": "full-support",
-        "conditionalUpdate": True,
-        "conditionalDelete": "single",
+        "conditionalUpdate": writable,
+        "conditionalDelete": "single" if writable else "not-supported",
         "referencePolicy": ["literal", "local"],
         "searchParam": [
             {
@@ -100,7 +103,10 @@ def capability_statement(fhir_base: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
-                "resource": [_resource(t) for t in (*FINANCIAL_TYPES, *REFERENCED_TYPES)],
+                "security": capability_security(fhir_base),
+                "resource": [
+                    _resource(t) for t in (*FINANCIAL_TYPES, *REFERENCED_TYPES, *AUDIT_TYPES)
+                ],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "searchParam": [
                     {

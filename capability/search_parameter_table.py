@@ -5,7 +5,8 @@ Rows come from the R4 SearchParameter registry (hl7.fhir.r4.core 4.0.1, `searchp
 for every parameter whose base is a served type, with each expression narrowed to the
 alternatives rooted in that type, and from CARIN for Blue Button 2.0.0 (`hl7.fhir.us.carin-bb`),
 whose ExplanationOfBenefit, Coverage and PractitionerRole parameters replace the base ones of the
-same code. `_query` (named queries), `_text` and `_content` (free-text search) are not
+same code. AuditEvent (the audit trail, read-only) has the R4 registry's parameters, with entity
+targets narrowed to the served types. `_query` (named queries), `_text` and `_content` (free-text search) are not
 registered: the server defines no named queries and keeps no text index.
 
 Columns: type, code, parameter type, FHIRPath expression, reference targets, definition URL,
@@ -20,6 +21,30 @@ Row = tuple[str, str, str, str | None, tuple[str, ...], str, tuple[tuple[str, st
 
 # fmt: off
 ROWS: tuple[Row, ...] = (
+    ('AuditEvent', '_id', 'token', 'AuditEvent.id', (), 'http://hl7.org/fhir/SearchParameter/Resource-id', ()),
+    ('AuditEvent', '_lastUpdated', 'date', 'AuditEvent.meta.lastUpdated', (), 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', ()),
+    ('AuditEvent', '_profile', 'uri', 'AuditEvent.meta.profile', (), 'http://hl7.org/fhir/SearchParameter/Resource-profile', ()),
+    ('AuditEvent', '_security', 'token', 'AuditEvent.meta.security', (), 'http://hl7.org/fhir/SearchParameter/Resource-security', ()),
+    ('AuditEvent', '_source', 'uri', 'AuditEvent.meta.source', (), 'http://hl7.org/fhir/SearchParameter/Resource-source', ()),
+    ('AuditEvent', '_tag', 'token', 'AuditEvent.meta.tag', (), 'http://hl7.org/fhir/SearchParameter/Resource-tag', ()),
+    ('AuditEvent', 'action', 'token', 'AuditEvent.action', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-action', ()),
+    ('AuditEvent', 'address', 'string', 'AuditEvent.agent.network.address', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-address', ()),
+    ('AuditEvent', 'agent', 'reference', 'AuditEvent.agent.who', ('Practitioner', 'Organization', 'Patient', 'PractitionerRole', 'RelatedPerson'), 'http://hl7.org/fhir/SearchParameter/AuditEvent-agent', ()),
+    ('AuditEvent', 'agent-name', 'string', 'AuditEvent.agent.name', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-agent-name', ()),
+    ('AuditEvent', 'agent-role', 'token', 'AuditEvent.agent.role', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-agent-role', ()),
+    ('AuditEvent', 'altid', 'token', 'AuditEvent.agent.altId', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-altid', ()),
+    ('AuditEvent', 'date', 'date', 'AuditEvent.recorded', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-date', ()),
+    ('AuditEvent', 'entity', 'reference', 'AuditEvent.entity.what', ('Claim', 'ClaimResponse', 'ExplanationOfBenefit', 'Coverage', 'CoverageEligibilityRequest', 'CoverageEligibilityResponse', 'PaymentNotice', 'PaymentReconciliation', 'Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'RelatedPerson', 'Encounter', 'Condition', 'Procedure', 'Group'), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity', ()),
+    ('AuditEvent', 'entity-name', 'string', 'AuditEvent.entity.name', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity-name', ()),
+    ('AuditEvent', 'entity-role', 'token', 'AuditEvent.entity.role', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity-role', ()),
+    ('AuditEvent', 'entity-type', 'token', 'AuditEvent.entity.type', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity-type', ()),
+    ('AuditEvent', 'outcome', 'token', 'AuditEvent.outcome', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-outcome', ()),
+    ('AuditEvent', 'patient', 'reference', 'AuditEvent.agent.who.where(resolve() is Patient) | AuditEvent.entity.what.where(resolve() is Patient)', ('Patient',), 'http://hl7.org/fhir/SearchParameter/AuditEvent-patient', ()),
+    ('AuditEvent', 'policy', 'uri', 'AuditEvent.agent.policy', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-policy', ()),
+    ('AuditEvent', 'site', 'token', 'AuditEvent.source.site', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-site', ()),
+    ('AuditEvent', 'source', 'reference', 'AuditEvent.source.observer', ('Practitioner', 'Organization', 'Patient', 'PractitionerRole', 'RelatedPerson'), 'http://hl7.org/fhir/SearchParameter/AuditEvent-source', ()),
+    ('AuditEvent', 'subtype', 'token', 'AuditEvent.subtype', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-subtype', ()),
+    ('AuditEvent', 'type', 'token', 'AuditEvent.type', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-type', ()),
     ('Claim', '_id', 'token', 'Claim.id', (), 'http://hl7.org/fhir/SearchParameter/Resource-id', ()),
     ('Claim', '_lastUpdated', 'date', 'Claim.meta.lastUpdated', (), 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', ()),
     ('Claim', '_profile', 'uri', 'Claim.meta.profile', (), 'http://hl7.org/fhir/SearchParameter/Resource-profile', ()),

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from capability.resource_types import RESOURCE_TYPES
+from capability.resource_types import AUDIT_TYPES, RESOURCE_TYPES
 from server.errors import (
     ForbiddenError,
     InvalidRequestError,
@@ -438,13 +438,14 @@ async def search_system(ctx: FhirContext, req: FhirRequest) -> FhirResponse:
         if name == "_type":
             types += [check_type(t.strip()) for t in value.split(",") if t.strip()]
     explicit = bool(types)
-    types = sorted(set(types)) if types else sorted(RESOURCE_TYPES)
+    # Without `_type`, the served data: the audit trail is searched by naming it.
+    types = sorted(set(types)) if types else sorted(RESOURCE_TYPES.difference(AUDIT_TYPES))
     if ctx.policy is not None:
         if explicit:
             for t in types:
                 _require(ctx, t, "s")
         else:
-            types = list(ctx.policy.readable_types("s"))
+            types = [t for t in ctx.policy.readable_types("s") if t not in AUDIT_TYPES]
             if not types:
                 raise ForbiddenError("The access token grants no search permission")
     parsed = parse_search(

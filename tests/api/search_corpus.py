@@ -25,6 +25,7 @@ from asgi_lifespan import LifespanManager
 
 from server.app import create_app
 from server.settings import AuthSettings, LimitsSettings, Settings
+from tests.api.corpus_audit import AUDIT_EVENTS
 from tests.api.corpus_clinical import (
     CONDITIONS,
     ENCOUNTERS,
@@ -90,6 +91,7 @@ RESOURCES: list[dict[str, Any]] = [
     *ELIGIBILITY_RESPONSES,
     *PAYMENT_NOTICES,
     *PAYMENT_RECONCILIATIONS,
+    *AUDIT_EVENTS,
 ]
 
 BY_TYPE: dict[str, list[str]] = {}

@@ -53,6 +53,28 @@ def _common_rows() -> list[Row]:
 
 TABLE: list[Row] = [
     *_common_rows(),
+    # --- AuditEvent -------------------------------------------------------------------------
+    ("AuditEvent?action=R", {"audit-1"}),
+    ("AuditEvent?address=10.0.0", {"audit-1"}),
+    ("AuditEvent?agent=Practitioner/prac-1", {"audit-1"}),
+    ("AuditEvent?agent=Organization/org-2", {"audit-2"}),
+    ("AuditEvent?agent-name=nightly", {"audit-2"}),
+    ("AuditEvent?agent-role=humanuser", {"audit-1"}),
+    ("AuditEvent?altid=backend-1", {"audit-2"}),
+    ("AuditEvent?date=2024-03-02", {"audit-1"}),
+    ("AuditEvent?date=gt2024-03-02T12:00:00Z", {"audit-2"}),
+    ("AuditEvent?entity=Claim/claim-1", {"audit-1"}),
+    ("AuditEvent?entity-name=token", {"audit-2"}),
+    ("AuditEvent?entity-role=4", {"audit-1"}),
+    ("AuditEvent?entity-type=1", {"audit-2"}),
+    ("AuditEvent?outcome=4", {"audit-2"}),
+    ("AuditEvent?patient=Patient/pat-1", {"audit-1"}),
+    ("AuditEvent?patient=Patient/pat-2", {"audit-2"}),
+    ("AuditEvent?policy=urn:facade:policy:smart", {"audit-1"}),
+    ("AuditEvent?site=auth", {"audit-2"}),
+    ("AuditEvent?source=Organization/org-1", {"audit-1"}),
+    ("AuditEvent?subtype=http://hl7.org/fhir/restful-interaction|read", {"audit-1"}),
+    ("AuditEvent?type=110114", {"audit-2"}),
     # --- Patient ----------------------------------------------------------------------------
     ("Patient?active=true", {"pat-1"}),
     ("Patient?active=false", {"pat-2"}),

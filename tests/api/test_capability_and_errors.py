@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from capability.resource_types import RESOURCE_TYPES, SYSTEM_INTERACTIONS, TYPE_INTERACTIONS
+from capability.resource_types import RESOURCE_TYPES, SYSTEM_INTERACTIONS, interactions_of
 from capability.search_parameters import parameters_for, reference_parameters
 from tests.api.fhir_client import assert_outcome, claim, patient, strict_model
 
@@ -24,7 +24,9 @@ class TestCapabilityStatement:
         assert {r["type"] for r in rest["resource"]} == set(RESOURCE_TYPES)
         assert {i["code"] for i in rest["interaction"]} == set(SYSTEM_INTERACTIONS)
         for resource in rest["resource"]:
-            assert [i["code"] for i in resource["interaction"]] == list(TYPE_INTERACTIONS)
+            assert [i["code"] for i in resource["interaction"]] == list(
+                interactions_of(resource["type"])
+            )
             assert {p["name"] for p in resource["searchParam"]} == set(
                 parameters_for(resource["type"])
             )
