@@ -128,11 +128,16 @@ class _SetInProgress:
 
 class _BatchText:
     """A batch's segments as one text, each followed by a line break, with a cursor that maps
-    segment indexes to offsets without rescanning."""
+    segment indexes to offsets without rescanning.
+
+    Only the segment terminator ends a segment (X12.5 §3.3): a line break inside one is data (an
+    invalid character, IK4 6). Such a batch has more breaks than segments, so ``exact`` is false
+    and its sets are walked: a value holding ``\nSE*`` must not pass for the set's SE."""
 
     def __init__(self, segs: list[str]) -> None:
         self.segs = segs
         self.text = "\n" + "\n".join(segs) + "\n"
+        self.exact = self.text.count("\n") == len(segs) + 1
         self.index = 0
         self.offset = 1
 
@@ -218,6 +223,8 @@ class _Engine:
     def _fast(self, cur: _SetInProgress, bt: _BatchText, i: int, d: Delimiters) -> int | None:
         """Hold the set until its SE, then accept it whole or walk it; the index to go on
         from, or None when the batch ended inside the set."""
+        if not bt.exact:
+            return self._unhold(cur, i)  # a segment holds a line break: only a walk is exact
         text, sep = bt.text, d.element
         offset = bt.offset_of(i)
         se = text.find("\nSE" + sep, offset - 1)

@@ -440,6 +440,26 @@ def test_undecodable_bytes_are_refused() -> None:
     assert any("IK4 6" in line for line in report.errors), report.errors
 
 
+@pytest.mark.parametrize("iea", [True, False], ids=["with IEA", "without IEA"])
+def test_a_line_break_inside_a_segment_is_data_not_a_trailer(iea: bool) -> None:
+    """Only the ``~`` terminator ends a segment (X12.5): ``NM1*QC*1*HARTLEY*R<LF>SE*M...`` is one
+    NM1 whose NM104 holds an invalid character (IK4 6), not an SE ending the set early. The fast
+    path, which reads a set as its segments joined by line breaks, took it for the trailer and
+    left ``validate`` reporting the rest of the set outside one (IK5 2, TA1 024) while ``parse``
+    said what is below. Without its IEA the interchange ends prematurely: TA1 023."""
+    status = next(d for d in ORIGINALS if b"*005010X214~" in d)
+    broken = status.replace(b"NM1*QC*1*HARTLEY*ROSE*M", b"NM1*QC*1*HARTLEY*R\nSE*M", 1)
+    if not iea:
+        broken = broken[: broken.index(b"IEA*")]
+    report = check("edges", broken)
+    assert report.errors == [
+        *([] if iea else ["ISA13=000000404: TA1 023 Improper (premature) end-of-file "
+                          "(transmission)"]),
+        "ST02=0001 segment 26 NM1 (loop 2100D): IK3 8 Segment has data element errors; "
+        "NM104: IK4 6 Invalid character in data element value 'R\\nSE'",
+    ]
+
+
 def test_total_number_of_cases() -> None:
     """Runs last (file order): the tests above checked at least 10,000 inputs."""
     expected = {"fixtures", "bytes", "isa+bytes", "text", "soup", "mutations", "chunks", "edges",
