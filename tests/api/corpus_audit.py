@@ -8,6 +8,7 @@ from tests.api.corpus_terms import META, cc, ref
 
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
 _REST = "http://hl7.org/fhir/restful-interaction"
+_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 _ROLE = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
 _OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 _OBJECT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
@@ -17,7 +18,7 @@ AUDIT_EVENTS: list[dict[str, Any]] = [
         "resourceType": "AuditEvent",
         "id": "audit-1",
         "meta": META,
-        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "type": {"system": _EVENT_TYPE, "code": "rest"},
         "subtype": [{"system": _REST, "code": "read"}],
         "action": "R",
         "recorded": "2024-03-02T10:00:00Z",
