@@ -12,7 +12,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AuthSettings", "LimitsSettings", "Settings", "X12Settings", "is_loopback_host"]
+__all__ = [
+    "AuthSettings",
+    "LimitsSettings",
+    "OpenEmrSettings",
+    "Settings",
+    "X12Settings",
+    "is_loopback_host",
+]
 
 
 class LimitsSettings(BaseModel):
@@ -25,9 +32,26 @@ class LimitsSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Authorization switch. The SMART authorization server arrives with its own issue."""
+    """The SMART authorization server (SMART App Launch 2.x; RFC 6749, 7636, 7591, 7662, 7009).
+
+    Lifetimes are in seconds. ``demo_username`` (empty: none) seeds a local user at start for
+    the standalone launch; ``demo_client_id`` (empty: none) seeds an enabled public client with
+    ``demo_redirect_uri``. Dev conveniences only: leave them empty in production."""
 
     enabled: bool = True
+    access_token_ttl: int = Field(default=3600, ge=60, le=86_400)
+    refresh_token_ttl: int = Field(default=90 * 86_400, ge=300)
+    code_ttl: int = Field(default=60, ge=10, le=600)
+    launch_ttl: int = Field(default=300, ge=30, le=3600)
+    session_ttl: int = Field(default=3600, ge=60)
+    access_token_alg: str = Field(default="RS384", pattern="^(RS384|ES384)$")
+    key_rotation_days: int = Field(default=90, ge=1)
+    demo_username: str = ""
+    demo_password: str = ""
+    demo_fhir_user: str = ""
+    demo_client_id: str = ""
+    demo_redirect_uri: str = ""
+    demo_client_scope: str = "openid fhirUser launch/patient offline_access patient/*.rs"
 
 
 class X12Settings(BaseModel):
@@ -45,6 +69,35 @@ class X12Settings(BaseModel):
     """ISA15: T test, P production."""
 
 
+class OpenEmrSettings(BaseModel):
+    """The OpenEMR the facade works with (OPENEMR.md sections 1, 6, 7, 11).
+
+    ``client_id`` / ``client_secret``: the facade's confidential OAuth client at OpenEMR
+    (``client_secret_post``, redirect URI ``{FACADE_BASE_URL}/smart/callback``) that runs the
+    EHR-launch relay. ``scopes`` are asked for in addition to ``openid fhirUser launch``.
+    The defaults match the ``facade sandbox`` stand-in: development values, no real secrets."""
+
+    base_url: str = "http://127.0.0.1:8081"
+    site: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
+    client_id: str = "facade-sandbox"
+    client_secret: str = "sandbox-only-not-a-secret"
+    scopes: str = "api:fhir user/Patient.read user/Encounter.read user/Practitioner.read"
+    http_timeout: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def fhir_base(self) -> str:
+        return f"{self.base_url}/apis/{self.site}/fhir"
+
+    @property
+    def oauth_base(self) -> str:
+        return f"{self.base_url}/oauth2/{self.site}"
+
+
 class Settings(BaseSettings):
     """Everything the facade can be configured with."""
 
@@ -60,6 +113,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     x12: X12Settings = Field(default_factory=X12Settings)
+    openemr: OpenEmrSettings = Field(default_factory=OpenEmrSettings)
 
     @field_validator("base_url")
     @classmethod
