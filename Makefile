@@ -12,9 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Development conveniences for `make run` only (a demo user and a demo client on loopback);
+# any FACADE_* variable already in the environment wins.
+DEMO_ENV := FACADE_AUTH__DEMO_USERNAME=$${FACADE_AUTH__DEMO_USERNAME-demo} \
+	FACADE_AUTH__DEMO_PASSWORD=$${FACADE_AUTH__DEMO_PASSWORD-demo} \
+	FACADE_AUTH__DEMO_CLIENT_ID=$${FACADE_AUTH__DEMO_CLIENT_ID-demo-app} \
+	FACADE_AUTH__DEMO_REDIRECT_URI=$${FACADE_AUTH__DEMO_REDIRECT_URI-http://127.0.0.1:8080/docs/oauth2-redirect} \
+	FACADE_AUTH__DEMO_CLIENT_SCOPE="$${FACADE_AUTH__DEMO_CLIENT_SCOPE-openid fhirUser launch launch/patient offline_access user/*.cruds patient/*.rs}"
+
 run: $(STAMP)
 	mkdir -p var
-	$(BIN)/facade serve --host 127.0.0.1 --port 8080
+	@$(DEMO_ENV) $(BIN)/facade sandbox --host 127.0.0.1 --port 8081 > var/sandbox.log 2>&1 & \
+	  sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	  echo "OpenEMR stand-in on http://127.0.0.1:8081 (log: var/sandbox.log)"; \
+	  echo "A bearer token for the demo client: $(BIN)/facade clients token demo-app"; \
+	  $(DEMO_ENV) $(BIN)/facade serve --host 127.0.0.1 --port 8080
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -32,9 +32,13 @@ from server.fhir.outcomes import error_outcome
 from server.fhir.router import install_fhir_routes
 from server.fhir.validation import prepare
 from server.middleware import BodyLimitMiddleware, RequestIdMiddleware, current_request_id
+from server.security.audit import AuditMiddleware, AuditTrail
+from server.security.authorization import AuthServer, install_oauth_routes
+from server.security.launch_relay import install_launch_routes
 from server.settings import Settings
 from server.storage.factory import repository_from_settings
 from server.storage.port import Repository
+from server.storage.sqlite_auth import SqliteAuthStore
 
 __all__ = ["create_app", "error_response"]
 
@@ -76,14 +80,29 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
     """The facade as an ASGI app. ``repo`` overrides the adapter chosen from the settings."""
     settings = settings or Settings()
     repository = repo or repository_from_settings(settings)
+    auth = (
+        AuthServer(settings, SqliteAuthStore(settings.sqlite_path()))
+        if settings.auth.enabled
+        else None
+    )
+    # Who did what is recorded whenever there is a "who": with authorization on.
+    trail = AuditTrail(repository, settings) if settings.auth.enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await repository.open()
         prepare(RESOURCE_TYPES)
+        if auth is not None:
+            await auth.open()
+        if trail is not None:
+            await trail.start()
         try:
             yield
         finally:
+            if trail is not None:
+                await trail.stop()
+            if auth is not None:
+                await auth.close()
             await repository.close()
 
     app = FastAPI(
@@ -96,8 +115,12 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
     )
     app.state.settings = settings
     app.state.fhir = FhirContext(repo=repository, settings=settings)
+    app.state.auth = auth
+    app.state.audit = trail
     _install_error_handlers(app)
     install_fhir_routes(app)
+    install_oauth_routes(app)
+    install_launch_routes(app)
 
     @app.get("/healthz", tags=["operations"], summary="liveness")
     async def healthz() -> Response:
@@ -111,6 +134,8 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
             return error_response(exc)
         return Response(content=b'{"status":"ready"}', media_type="application/json")
 
+    if trail is not None:
+        app.add_middleware(AuditMiddleware, trail=trail)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

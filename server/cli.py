@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from server.cli_clients import add_clients_commands
+from server.cli_sandbox import add_sandbox_commands
 from server.cli_x12 import add_fhir_commands, add_x12_commands
 
 __all__ = ["main"]
@@ -35,13 +37,11 @@ def _serve(args: argparse.Namespace) -> int:
             "everything. Use this for local development only."
         )
     else:
-        log.warning(
-            "The SMART authorization server is not part of this release; the API is open. "
-            "Bind to loopback only."
+        log.info(
+            "SMART authorization on: discovery at %s/.well-known/smart-configuration; "
+            "a bearer token for a local client: facade clients token NAME",
+            settings.fhir_base,
         )
-        if not is_loopback_host(args.host):
-            log.error("Refusing a non-loopback bind (%s) without authorization", args.host)
-            return 2
     log.info("FHIR base %s, store %s", settings.fhir_base, settings.database_url)
     uvicorn.run(
         create_app(settings),
@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     add_x12_commands(commands)
     add_fhir_commands(commands)
+    add_clients_commands(commands)
+    add_sandbox_commands(commands)
     return parser
 
 

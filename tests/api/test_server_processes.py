@@ -27,13 +27,13 @@ def _free_port() -> int:
         return port
 
 
-def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(db: Path, port: int, *, auth: bool = False) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "FACADE_DATABASE_URL": f"sqlite:///{db}",
         "FACADE_BASE_URL": f"http://127.0.0.1:{port}",
         "FACADE_LOG_LEVEL": "WARNING",
-        "FACADE_AUTH__ENABLED": "false",
+        "FACADE_AUTH__ENABLED": "true" if auth else "false",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

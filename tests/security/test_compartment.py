@@ -1,5 +1,8 @@
 """A `patient/` token reaches its patient's compartment and nothing else (DESIGN.md law 5).
 
+Tokens are real: minted by the facade's authorization server and verified by it on every
+request.
+
 Patient Alpha's token tries every search, chain, `_has`, `_include`/`_revinclude`, history,
 paging link, read, write and Bundle entry we can think of, plus hypothesis-generated
 combinations, to reach Beta's records. The oracle is the hand-written ownership table of
@@ -20,10 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.app import create_app
-from server.errors import AuthenticationError
 from server.fhir import json_codec
-from server.security.access import Access
-from server.security.scopes import parse_scopes
+from server.security.auth_store import Client
 from server.settings import LimitsSettings, Settings
 from tests.security.compartment_corpus import OWNED, RESOURCES, SHARED, key
 
@@ -31,36 +32,17 @@ BASE = "http://testserver"
 FHIR = "application/fhir+json"
 
 
-class TokenTable:
-    """Bearer tokens of this test, each standing for a verified Access (the token checks
-    themselves are tested with real tokens in the OAuth tests)."""
-
-    def __init__(self, tokens: dict[str, Access]) -> None:
-        self.tokens = tokens
-
-    async def authenticate(self, authorization: str | None, source_ip: str | None) -> Access:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise AuthenticationError("No bearer token", error="")
-        access = self.tokens.get(authorization.removeprefix("Bearer "))
-        if access is None:
-            raise AuthenticationError("The access token is not valid")
-        return access
-
-
-def _patient_access(patient: str, scopes: str) -> Access:
-    return Access(parse_scopes(scopes), client_id="app", subject=patient, patient=patient)
-
-
-TOKENS = {
-    "admin": Access(parse_scopes("system/*.cruds"), client_id="admin", subject="admin"),
-    "alpha": _patient_access("pa", "launch/patient patient/*.cruds"),
-    "alpha-v1": _patient_access("pa", "patient/*.read patient/*.write"),
-    "alpha-eob-only": _patient_access("pa", "patient/ExplanationOfBenefit.rs"),
-    "alpha-granular": _patient_access(
-        "pa", "patient/Claim.rs?use=claim patient/Condition.rs?code=J99.9"
-    ),
-    "user-claims": Access(parse_scopes("user/Claim.rs"), client_id="billing", subject="u1"),
+#: name -> (scopes, patient context) of the tokens the tests use; each is minted by the
+#: facade's own authorization server and verified on every request like any other.
+TOKENS: dict[str, tuple[str, str | None]] = {
+    "admin": ("system/*.cruds", None),
+    "alpha": ("launch/patient patient/*.cruds", "pa"),
+    "alpha-v1": ("patient/*.read patient/*.write", "pa"),
+    "alpha-eob-only": ("patient/ExplanationOfBenefit.rs", "pa"),
+    "alpha-granular": ("patient/Claim.rs?use=claim patient/Condition.rs?code=J99.9", "pa"),
+    "user-claims": ("user/Claim.rs", None),
 }
+BEARER: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -77,21 +59,26 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings)
     async with LifespanManager(app):
-        app.state.auth = TokenTable(TOKENS)
+        auth = app.state.auth
+        for name, (scope, patient) in TOKENS.items():
+            client = Client(client_id=f"client-{name}", name=name, kind="public", scope=scope)
+            await auth.store.put_client(client)
+            body = await auth.mint_for_client(client, scope, patient=patient)
+            BEARER[name] = body["access_token"]
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
             for resource in RESOURCES:
                 r = await c.put(
                     f"/fhir/{key(resource)}",
                     content=json_codec.dumps(resource),
-                    headers={"Content-Type": FHIR, "Authorization": "Bearer admin"},
+                    headers={"Content-Type": FHIR, **_as("admin")},
                 )
                 assert r.status_code == 201, r.text
             yield c
 
 
 def _as(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {BEARER.get(token, token)}"}
 
 
 ALLOWED_ALPHA = OWNED["pa"] | SHARED
