@@ -39,7 +39,7 @@ class AuthSettings(BaseModel):
     ``demo_redirect_uri``. Dev conveniences only: leave them empty in production."""
 
     enabled: bool = True
-    access_token_ttl: int = Field(default=3600, ge=60, le=86_400)
+    access_token_ttl: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl: int = Field(default=90 * 86_400, ge=300)
     code_ttl: int = Field(default=60, ge=10, le=600)
     launch_ttl: int = Field(default=300, ge=30, le=3600)
