@@ -22,6 +22,11 @@ __all__ = [
 ]
 
 
+def _no_trailing_slash(cls: type, value: str) -> str:
+    """Origins are configured with or without a trailing slash and used without one."""
+    return value.rstrip("/")
+
+
 class LimitsSettings(BaseModel):
     """Request limits (R4 search.html#count for the page sizes)."""
 
@@ -84,10 +89,7 @@ class OpenEmrSettings(BaseModel):
     scopes: str = "api:fhir user/Patient.read user/Encounter.read user/Practitioner.read"
     http_timeout: float = Field(default=10.0, gt=0, le=120)
 
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    _strip_slash = field_validator("base_url")(_no_trailing_slash)
 
     @property
     def fhir_base(self) -> str:
@@ -115,10 +117,7 @@ class Settings(BaseSettings):
     x12: X12Settings = Field(default_factory=X12Settings)
     openemr: OpenEmrSettings = Field(default_factory=OpenEmrSettings)
 
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    _strip_slash = field_validator("base_url")(_no_trailing_slash)
 
     @property
     def fhir_base(self) -> str:
