@@ -143,7 +143,10 @@ async def _authorize(
             or not verify_secret(params.get("password", ""), candidate.password_hash)
         ):
             token = sign(key, "form", {}, ttl)
-            return _html(login_page(params, client.name, token, "Wrong username or password"))
+            # 403 (no HTTP authentication scheme is involved, so not 401): the form again,
+            # and a failed login in the audit trail.
+            page = login_page(params, client.name, token, "Wrong username or password")
+            return _html(page, status=403)
         user = candidate
         new_cookie = sign(key, "session", {"u": user.username}, ttl)
     if user is None or not user.enabled:

@@ -73,6 +73,12 @@ def _server(request: Request) -> AuthServer:
     return server
 
 
+def _note(request: Request, params: dict[str, str]) -> None:
+    """Who the decision is about, for the audit trail (``server/security/audit.py``)."""
+    request.state.audit_client_id = params.get("client_id") or None
+    request.state.audit_subject = params.get("username") or None
+
+
 def install(app: FastAPI) -> None:
     """Register the routes and the OAuthError handler on ``app``."""
 
@@ -97,6 +103,7 @@ def install(app: FastAPI) -> None:
     @app.get("/auth/authorize", tags=["auth"], summary="authorization endpoint")
     async def authorize_get(request: Request) -> Response:
         params = _pairs(list(request.query_params.multi_items()))
+        _note(request, params)
         server = _server(request)
         cookie = request.cookies.get(COOKIE_NAME)
         return await authorize(server, request.app.state.fhir.repo, params, cookie)
@@ -104,6 +111,7 @@ def install(app: FastAPI) -> None:
     @app.post("/auth/authorize", tags=["auth"], summary="authorization endpoint (POST)")
     async def authorize_post(request: Request) -> Response:
         params = await _form(request)
+        _note(request, params)
         server = _server(request)
         cookie = request.cookies.get(COOKIE_NAME)
         return await authorize(server, request.app.state.fhir.repo, params, cookie)
@@ -111,6 +119,7 @@ def install(app: FastAPI) -> None:
     @app.post("/auth/token", tags=["auth"], summary="token endpoint")
     async def token(request: Request) -> Response:
         form = await _form(request)
+        _note(request, form)
         body = await token_response(_server(request), form, request.headers.get("authorization"))
         return _json(body)
 
@@ -125,6 +134,7 @@ def install(app: FastAPI) -> None:
     @app.post("/auth/introspect", tags=["auth"], summary="token introspection (RFC 7662)")
     async def introspect(request: Request) -> Response:
         form = await _form(request)
+        _note(request, form)
         server = _server(request)
         authorization = request.headers.get("authorization")
         if authorization and authorization[:7].lower() == "bearer ":
@@ -141,6 +151,7 @@ def install(app: FastAPI) -> None:
     @app.post("/auth/revoke", tags=["auth"], summary="token revocation (RFC 7009)")
     async def revoke(request: Request) -> Response:
         form = await _form(request)
+        _note(request, form)
         server = _server(request)
         auth = await server.clients.authenticate(form, request.headers.get("authorization"))
         token_value = form.get("token")

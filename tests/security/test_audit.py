@@ -143,3 +143,36 @@ async def test_only_an_auditevent_scope_reads_the_trail(
         assert r.status_code == 403
         r = await client.delete(f"/fhir/AuditEvent/{event['id']}", headers=_as(token))
         assert r.status_code == 403
+
+
+async def test_token_errors_are_recorded(tmp_path: Path) -> None:
+    """A refused token request leaves an authentication event naming the client and the IP."""
+    from server.security.auth_store import Client
+
+    application = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path / 'facade.db'}", base_url=BASE)
+    )
+    async with LifespanManager(application):
+        auth = application.state.auth
+        auditor = Client(client_id="siem", name="siem", kind="public", scope="user/AuditEvent.rs")
+        await auth.store.put_client(auditor)
+        token = (await auth.mint_for_client(auditor, "user/AuditEvent.rs"))["access_token"]
+        transport = httpx.ASGITransport(app=application, client=("198.51.100.4", 4444))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
+            r = await c.post(
+                "/auth/token",
+                content=b"grant_type=client_credentials&client_id=intruder&client_secret=x",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert r.status_code in (400, 401) and r.json()["error"]
+            await application.state.audit.flush()
+            r = await c.get(
+                "/fhir/AuditEvent?type=110114&altid=intruder",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert r.status_code == 200, r.text
+            (entry,) = r.json()["entry"]
+            event = entry["resource"]
+            assert event["outcome"] == "4"
+            assert event["agent"][0]["network"]["address"] == "198.51.100.4"
+            assert event["entity"][0]["name"] == "/auth/token"

@@ -161,7 +161,7 @@ async def test_wrong_password_and_wrong_redirect_at_token(
     _, challenge = pkce()
     params = authorize_params(client, challenge, "patient/*.rs")
     response = await login_for_code(http, params, password="wrong")
-    assert response.status_code == 200 and "Wrong username or password" in response.text
+    assert response.status_code == 403 and "Wrong username or password" in response.text
     code, verifier = await code_flow(http, client, "patient/*.rs")
     bad = await exchange(http, client, code, verifier, redirect_uri="http://127.0.0.1:9999/x")
     assert bad.json()["error"] == "invalid_grant"
