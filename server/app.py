@@ -86,7 +86,11 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
         else None
     )
     # Who did what is recorded whenever there is a "who": with authorization on.
-    trail = AuditTrail(repository, settings) if settings.auth.enabled else None
+    trail = (
+        AuditTrail(repository, settings)
+        if settings.auth.enabled and settings.auth.audit
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -44,6 +44,8 @@ class AuthSettings(BaseModel):
     ``demo_redirect_uri``. Dev conveniences only: leave them empty in production."""
 
     enabled: bool = True
+    audit: bool = True
+    """An AuditEvent per request and authorization decision (server/security/audit.py)."""
     access_token_ttl: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl: int = Field(default=90 * 86_400, ge=300)
     code_ttl: int = Field(default=60, ge=10, le=600)

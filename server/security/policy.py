@@ -75,6 +75,7 @@ class Policy:
     fhir_base: str
     limits: LimitsSettings
     _guards: dict[str, Guard | None] = field(default_factory=dict)
+    _allowed: dict[str, bool] = field(default_factory=dict)
 
     @property
     def unrestricted(self) -> bool:
@@ -103,7 +104,11 @@ class Policy:
 
     def allows(self, resource_type: str, permission: str) -> bool:
         """Whether some scope grants ``permission`` on ``resource_type``."""
-        return bool(self._grants(resource_type, permission))
+        key = resource_type + "." + permission
+        allowed = self._allowed.get(key)
+        if allowed is None:
+            allowed = self._allowed[key] = bool(self._grants(resource_type, permission))
+        return allowed
 
     def require(self, resource_type: str, permission: str) -> None:
         """Raise 403 (``insufficient_scope``) unless some scope grants the permission."""
@@ -188,5 +193,5 @@ def policy_for(access: Access, fhir_base: str, limits: LimitsSettings) -> Policy
         _CACHE.move_to_end(key)
         if policy.access is not access:
             # Same decisions, this request's identity (audit reads it).
-            policy = Policy(access, fhir_base, limits, policy._guards)
+            policy = Policy(access, fhir_base, limits, policy._guards, policy._allowed)
     return policy
