@@ -6,7 +6,9 @@ for every parameter whose base is a served type, with each expression narrowed t
 alternatives rooted in that type, and from CARIN for Blue Button 2.0.0 (`hl7.fhir.us.carin-bb`),
 whose ExplanationOfBenefit, Coverage and PractitionerRole parameters replace the base ones of the
 same code. AuditEvent (the audit trail, read-only) has the R4 registry's parameters, with entity
-targets narrowed to the served types. `_query` (named queries), `_text` and `_content` (free-text search) are not
+targets narrowed to the served types, except `patient`: `entity=Patient/x` and `agent=Patient/x`
+say the same, and indexing the trail's patient references under `patient` would put every
+audited access into the index that `Claim?patient=` and its kin search. `_query` (named queries), `_text` and `_content` (free-text search) are not
 registered: the server defines no named queries and keeps no text index.
 
 Columns: type, code, parameter type, FHIRPath expression, reference targets, definition URL,
@@ -39,7 +41,6 @@ ROWS: tuple[Row, ...] = (
     ('AuditEvent', 'entity-role', 'token', 'AuditEvent.entity.role', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity-role', ()),
     ('AuditEvent', 'entity-type', 'token', 'AuditEvent.entity.type', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-entity-type', ()),
     ('AuditEvent', 'outcome', 'token', 'AuditEvent.outcome', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-outcome', ()),
-    ('AuditEvent', 'patient', 'reference', 'AuditEvent.agent.who.where(resolve() is Patient) | AuditEvent.entity.what.where(resolve() is Patient)', ('Patient',), 'http://hl7.org/fhir/SearchParameter/AuditEvent-patient', ()),
     ('AuditEvent', 'policy', 'uri', 'AuditEvent.agent.policy', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-policy', ()),
     ('AuditEvent', 'site', 'token', 'AuditEvent.source.site', (), 'http://hl7.org/fhir/SearchParameter/AuditEvent-site', ()),
     ('AuditEvent', 'source', 'reference', 'AuditEvent.source.observer', ('Practitioner', 'Organization', 'Patient', 'PractitionerRole', 'RelatedPerson'), 'http://hl7.org/fhir/SearchParameter/AuditEvent-source', ()),

@@ -68,7 +68,10 @@ class GuardedUnitOfWork:
         self.inner, self.guard, self.local_base = inner, guard, local_base
 
     async def reachable(self, resource_type: str, id: str, guard: Guard | None = None) -> bool:
-        query = by_id(resource_type, id, guard or self.guard, self.local_base)
+        guard = guard or self.guard
+        if guard.whole(resource_type):
+            return True
+        query = by_id(resource_type, id, guard, self.local_base)
         return bool(await self.inner.find(query, 1))
 
     async def read(self, resource_type: str, id: str) -> ResourceVersion | None:
@@ -121,10 +124,14 @@ class GuardedRepository:
 
     async def read(self, resource_type: str, id: str) -> ResourceVersion | None:
         """The live resource when it is within reach; None otherwise (deleted ones too: a
-        deletion keeps no compartment to check)."""
+        deletion keeps no compartment to check). A type reached whole is read directly."""
+        if self.guard.whole(resource_type):
+            return await self.inner.read(resource_type, id)
         return await self._found(resource_type, id)
 
     async def vread(self, resource_type: str, id: str, version: int) -> ResourceVersion | None:
+        if self.guard.whole(resource_type):
+            return await self.inner.vread(resource_type, id, version)
         if await self._found(resource_type, id) is None:
             return None
         return await self.inner.vread(resource_type, id, version)

@@ -51,7 +51,7 @@ COMPARTMENT: Mapping[str, tuple[str, ...]] = {
     "Condition": ("patient",),
     "Procedure": ("patient",),
     "RelatedPerson": ("patient",),
-    "AuditEvent": ("patient",),
+    "AuditEvent": ("entity", "agent"),  # R4 AuditEvent-patient: agent.who | entity.what
 }
 
 #: Reference data about no particular patient, readable with a `patient/` scope that names it.

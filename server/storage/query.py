@@ -315,6 +315,10 @@ class Guard:
     def types(self) -> tuple[str, ...]:
         return tuple(t for t, alternatives in self.reach if alternatives)
 
+    def whole(self, resource_type: str) -> bool:
+        """Whether every resource of the type is within reach (no narrowing for it)."""
+        return any(t == resource_type and alts == (Reach(),) for t, alts in self.reach)
+
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:

@@ -491,7 +491,8 @@ def guard_sql(r: str, b: Sql, types: Sequence[str] | None = None) -> str:
         if not alternatives or (types is not None and resource_type not in types):
             continue
         # Arguments are bound in the order their placeholders appear in the text.
-        head = f"{r}.type = {b.bind(resource_type)}"
+        # `+`: the guard never drives the query (the type index would scan the whole type).
+        head = f"+{r}.type = {b.bind(resource_type)}"
         options: list[str] = []
         for reach in alternatives:
             terms: list[str] = []

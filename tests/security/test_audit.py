@@ -110,7 +110,7 @@ async def test_reads_searches_and_refusals_are_recorded(
     (refused,) = await _events(client, app, "entity=Claim/claim-pb&subtype=read")
     assert refused["outcome"] == "4" and refused["outcomeDesc"] == "HTTP 404"
 
-    searches = await _events(client, app, "subtype=search-type&patient=Patient/pa")
+    searches = await _events(client, app, "subtype=search-type&entity=Patient/pa")
     assert any(base64.b64decode(e["entity"][0]["query"]) == b"status=active" for e in searches)
     failures = await _events(client, app, "outcome=4&altid:missing=true")
     assert any(e["outcomeDesc"] == "HTTP 401" for e in failures)
