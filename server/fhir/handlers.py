@@ -148,7 +148,7 @@ async def _within(
     """Whether the resource (as this unit of work sees it) lies within what the token may
     touch with ``permission``: its compartment and granular scope restrictions."""
     guard = _write_guard(ctx, permission)
-    if guard is None:
+    if guard is None or guard.whole(resource_type):
         return True
     return bool(await tx.find(by_id(resource_type, id, guard, ctx.fhir_base), 1))
 

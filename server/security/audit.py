@@ -94,8 +94,7 @@ def _outcome(status: int) -> str:
 
 def _who(access: Access | None, subject: str | None) -> dict[str, Any]:
     if access is not None and access.fhir_user:
-        reference = access.fhir_user
-        return {"reference": reference}
+        return {"reference": access.fhir_user}
     value = (access.subject if access is not None else None) or subject or "anonymous"
     return {"identifier": {"system": _SUBJECT, "value": value}}
 
