@@ -38,6 +38,13 @@ stable and never reused; they are numbered in blocks per area::
     │   ├── AuthenticationError          401     FAC-5001 (WWW-Authenticate: Bearer ...)
     │   ├── ForbiddenError               403     FAC-5002 (scopes do not allow the interaction)
     │   └── OAuthError                   4xx     FAC-5003 (rendered as RFC 6749 section 5.2 JSON)
+    ├── clearinghouses and the claim pipeline  FAC-6xxx
+    │   ├── ConnectorError               502     FAC-6000 (a vendor call failed)
+    │   ├── ConnectorDownError           503     FAC-6001 (nothing delivered; safe to retry)
+    │   ├── DeliveryUnknownError         504     FAC-6002 (maybe delivered; reconcile first)
+    │   ├── ConnectorRejectedError       422     FAC-6003 (refused for good)
+    │   ├── ConnectorNotConfiguredError  503     FAC-6004
+    │   └── PipelineStateError           409     FAC-6005 (not in a state that allows it)
     └── InternalError                    500     FAC-9001
 
 An issue carries the OperationOutcome ``issue.code`` (the IssueType value set), a human message,
@@ -81,6 +88,12 @@ __all__ = [
     "AuthenticationError",
     "ForbiddenError",
     "OAuthError",
+    "ConnectorError",
+    "ConnectorDownError",
+    "DeliveryUnknownError",
+    "ConnectorRejectedError",
+    "ConnectorNotConfiguredError",
+    "PipelineStateError",
     "InternalError",
 ]
 
@@ -384,6 +397,62 @@ class OAuthError(FacadeError):
         super().__init__(description, headers=headers)
         self.error = error
         self.http_status = status  # type: ignore[misc]
+
+
+# --- clearinghouses and the claim pipeline (FAC-6xxx) ---------------------------------------
+
+
+class ConnectorError(FacadeError):
+    """A clearinghouse call failed; ``retry_after`` (seconds) when the vendor said when."""
+
+    code = "FAC-6000"
+    http_status = 502
+    issue_type = "transient"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConnectorDownError(ConnectorError):
+    """Nothing was delivered: the vendor could not be reached, refused the connection, answered
+    429/503 before taking the payload, or its circuit breaker is open. Safe to retry later."""
+
+    code = "FAC-6001"
+    http_status = 503
+
+
+class DeliveryUnknownError(ConnectorError):
+    """The payload may or may not have been delivered (a timeout or a broken connection after
+    the upload or POST began). Never resend without reconciling first (CLEARINGHOUSES.md s6)."""
+
+    code = "FAC-6002"
+    http_status = 504
+
+
+class ConnectorRejectedError(ConnectorError):
+    """The vendor answered and refused the payload for good (a 4xx other than 408/409/429, or
+    edit errors in a JSON response); sending the same payload again cannot succeed."""
+
+    code = "FAC-6003"
+    http_status = 422
+    issue_type = "processing"
+
+
+class ConnectorNotConfiguredError(FacadeError):
+    """No clearinghouse connection is configured for the operation."""
+
+    code = "FAC-6004"
+    http_status = 503
+    issue_type = "not-supported"
+
+
+class PipelineStateError(FacadeError):
+    """The claim, job or exception is not in a state that allows the request."""
+
+    code = "FAC-6005"
+    http_status = 409
+    issue_type = "business-rule"
 
 
 # --- internal (FAC-9xxx) --------------------------------------------------------------------

@@ -9,11 +9,13 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "AuthSettings",
+    "ConnectorSettings",
+    "PipelineSettings",
     "LimitsSettings",
     "OpenEmrSettings",
     "Settings",
@@ -76,6 +78,87 @@ class X12Settings(BaseModel):
     """ISA15: T test, P production."""
 
 
+class ConnectorSettings(BaseModel):
+    """One clearinghouse connection (``FACADE_CONNECTORS__<NAME>__...``; CLEARINGHOUSES.md).
+
+    ``kind``: ``sftp`` (X12 batch files), ``chc`` (Optum/Change Healthcare Medical Network JSON,
+    OAuth2 client credentials) or ``stedi`` (the same JSON under Stedi's paths, API-key auth).
+    Secrets are ``SecretStr``: they never appear in a repr or a log line."""
+
+    kind: str = Field(default="sftp", pattern="^(sftp|chc|stedi)$")
+    # SFTP (section 5): host, port, user, password or private key, folders.
+    host: str = "127.0.0.1"
+    port: int = Field(default=2222, ge=1, le=65535)
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    private_key_file: str = ""
+    known_hosts_file: str = ""
+    """Empty: the server's host key is not checked (loopback sandboxes only)."""
+    inbound_dir: str = "inbound"
+    """Where our 837 batches go (the clearinghouse's inbound folder)."""
+    outbound_dir: str = "outbound"
+    """Where the clearinghouse leaves TA1/999/277CA/835/271/277 files for us."""
+    archive_dir: str = ""
+    """Empty: fetched files are deleted once stored; else moved here."""
+    file_prefix: str = ""
+    # REST (sections 2 and 6).
+    base_url: str = "http://127.0.0.1:8082"
+    token_url: str = ""
+    """Empty: ``{base_url}/apip/auth/v2/token`` (CHC)."""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    api_key: SecretStr = SecretStr("")
+    # X12 envelope of what we send through this connection (section 5).
+    sender_id: str = Field(default="FACADE", min_length=1, max_length=15)
+    sender_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    sender_name: str = "FHIR FINANCIAL FACADE"
+    receiver_id: str = Field(default="CLEARINGHOUSE", min_length=1, max_length=15)
+    receiver_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    receiver_name: str = "CLEARINGHOUSE"
+    contact_name: str = "BILLING OFFICE"
+    contact_phone: str = Field(default="5555550100", pattern=r"^\d{10,15}$")
+    usage: str = Field(default="T", pattern="^[TP]$")
+    """ISA15 / ``usageIndicator``: T test, P production."""
+    # Behaviour towards the vendor.
+    rate_per_second: float = Field(default=50.0, gt=0)
+    burst: int = Field(default=20, ge=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    breaker_failures: int = Field(default=5, ge=1)
+    """Consecutive failures that open the circuit breaker."""
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    """How long an open breaker refuses calls before letting one through."""
+
+    _strip_slash = field_validator("base_url", "token_url")(_no_trailing_slash)
+
+
+class PipelineSettings(BaseModel):
+    """The claim pipeline: durable jobs (DESIGN.md law 3) and the connector they use."""
+
+    default_connector: str = ""
+    """The connector `$submit` uses (a key of ``connectors``); empty: the only one configured."""
+    realtime_connector: str = ""
+    """The connector for eligibility and claim status (real-time transactions); empty: the
+    claim's own connector, else the default. SFTP batch connections offer neither."""
+    worker_in_serve: bool = True
+    """Run the job worker inside ``facade serve`` (``facade worker`` runs it alone)."""
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    """Claims per 837 interchange (one SFTP file)."""
+    poll_seconds: float = Field(default=5.0, gt=0)
+    """How often each connector's mailbox or outbound folder is polled."""
+    idle_seconds: float = Field(default=0.2, gt=0)
+    """How long an idle worker waits before looking for due jobs again."""
+    lease_seconds: float = Field(default=60.0, ge=1)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=600.0, gt=0)
+    ack_timeout_seconds: float = Field(default=300.0, gt=0)
+    """A batch whose delivery is in doubt and has no TA1/999 after this long is checked by
+    claim status before it is sent again."""
+    status_after_seconds: float = Field(default=86_400.0, gt=0)
+    """Claims with no final answer this long after sending get an automatic `$status`."""
+    eligibility_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+
+
 class OpenEmrSettings(BaseModel):
     """The OpenEMR the facade works with (OPENEMR.md sections 1, 6, 7, 11).
 
@@ -118,6 +201,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     x12: X12Settings = Field(default_factory=X12Settings)
     openemr: OpenEmrSettings = Field(default_factory=OpenEmrSettings)
+    connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
+    """Clearinghouse connections by name (lower case), ``FACADE_CONNECTORS__<NAME>__...``."""
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     _strip_slash = field_validator("base_url")(_no_trailing_slash)
 

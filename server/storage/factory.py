@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from server.errors import StorageUnavailableError
 from server.settings import Settings
-from server.storage.port import Repository
+from server.storage.outbox import OutboxRepository
 from server.storage.sqlite import SqliteRepository
 
 __all__ = ["repository_from_settings"]
 
 
-def repository_from_settings(settings: Settings) -> Repository:
+def repository_from_settings(settings: Settings) -> OutboxRepository:
     """``sqlite:///path`` (or ``sqlite://`` for a private temporary store) selects SQLite."""
     url = settings.database_url
     if url.startswith("sqlite:"):

@@ -32,6 +32,7 @@ from server.errors import (
 )
 from server.storage.port import HistoryPage, ResourceVersion, SearchPage
 from server.storage.query import HistoryQuery, SearchQuery
+from server.storage.sqlite_outbox import OUTBOX_SCHEMA, OutboxReads
 from server.storage.sqlite_paging import row_to_version, run_search
 from server.storage.sqlite_schema import (
     SCHEMA,
@@ -79,7 +80,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class SqliteRepository:
+class SqliteRepository(OutboxReads):
     """The storage port on one SQLite file (``None``: a private temporary file)."""
 
     def __init__(self, path: Path | None, *, busy_wait_seconds: float = 10.0) -> None:
@@ -111,6 +112,7 @@ class SqliteRepository:
                     f"The database schema (version {current}) is newer than this server's"
                 )
             writer.executescript(SCHEMA)
+            writer.executescript(OUTBOX_SCHEMA)
             writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             writer.execute("PRAGMA busy_timeout = 50")
             writer.execute("PRAGMA wal_autocheckpoint = 4000")

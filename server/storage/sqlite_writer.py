@@ -28,6 +28,7 @@ from server.errors import StorageBusyError, StorageUnavailableError, VersionConf
 from server.storage.index_entries import IndexEntry
 from server.storage.port import ResourceKey, ResourceVersion
 from server.storage.query import SearchQuery
+from server.storage.sqlite_outbox import OutboxWrites
 from server.storage.sqlite_paging import find_keys, row_to_version
 from server.storage.sqlite_schema import INDEX_TABLES, TABLE_BITS, index_rows, insert_sql
 
@@ -52,8 +53,8 @@ class _Batch:
     members: int = 0
 
 
-class SqliteUnitOfWork:
-    """Reads and writes of one unit, inside the batch's transaction."""
+class SqliteUnitOfWork(OutboxWrites):
+    """Reads and writes of one unit, inside the batch's transaction (resources and outbox)."""
 
     def __init__(self, conn: sqlite3.Connection, batch: _Batch) -> None:
         self._conn = conn
