@@ -6,16 +6,19 @@ The facade side's values (its base URL and its OpenEMR client) are passed by
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import sys
 from collections.abc import Sequence
 
+from sandbox.http_listener import HttpListener
 from sandbox.openemr.app import create_openemr_app
 from sandbox.openemr.config import OpenEmrConfig
 from sandbox.openemr.context import StandIn
 from sandbox.openemr.seed import DemoSeed, seed_demo
+from sandbox.standins import serve_all
 
-__all__ = ["is_loopback", "main", "run_openemr_standin"]
+__all__ = ["is_loopback", "main", "openemr_listener", "run_openemr_standin"]
 
 
 def is_loopback(host: str) -> bool:
@@ -27,15 +30,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def run_openemr_standin(host: str, port: int, seed: DemoSeed) -> None:
-    """Serve the seeded stand-in until interrupted. Loopback addresses only."""
-    import uvicorn
-
+def openemr_listener(host: str, port: int, seed: DemoSeed) -> HttpListener:
+    """The seeded stand-in as a listener to start in a running event loop (``facade sandbox``
+    runs it next to the clearinghouse). Loopback addresses only."""
     if not is_loopback(host):
         raise ValueError(f"the OpenEMR stand-in binds loopback addresses only, not {host}")
     stand = StandIn(OpenEmrConfig(base_url=f"http://{host}:{port}"))
     seed_demo(stand.state, seed)
-    uvicorn.run(create_openemr_app(standin=stand), host=host, port=port, access_log=False)
+    return HttpListener(create_openemr_app(standin=stand), host, port, name="openemr")
+
+
+def run_openemr_standin(host: str, port: int, seed: DemoSeed) -> None:
+    """Serve the seeded stand-in until interrupted. Loopback addresses only."""
+    asyncio.run(serve_all([openemr_listener(host, port, seed)]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
