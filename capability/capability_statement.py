@@ -35,9 +35,9 @@ SOFTWARE_VERSION = "0.1.0"
 _RELEASE_DATE = "2026-11-22"
 
 
-def _resource(resource_type: str) -> dict[str, Any]:
+def _resource(resource_type: str, fhir_base: str) -> dict[str, Any]:
     operations = [
-        {"name": op.code, "definition": op.definition}
+        {"name": op.code, "definition": op.definition.replace("{base}", fhir_base)}
         for op in OPERATIONS
         if op.resource_type == resource_type
     ]
@@ -105,7 +105,8 @@ def capability_statement(fhir_base: str) -> dict[str, Any]:
                 "mode": "server",
                 "security": capability_security(fhir_base),
                 "resource": [
-                    _resource(t) for t in (*FINANCIAL_TYPES, *REFERENCED_TYPES, *AUDIT_TYPES)
+                    _resource(t, fhir_base)
+                    for t in (*FINANCIAL_TYPES, *REFERENCED_TYPES, *AUDIT_TYPES)
                 ],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "searchParam": [

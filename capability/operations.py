@@ -1,8 +1,8 @@
 """Registry of the FHIR operations the server implements (R4 operations.html).
 
 Each operation module registers one row here; the CapabilityStatement lists exactly these rows.
-The REST core of this release implements no named operations yet; `$submit`, `$status`,
-`$inquire`, `$export` and `$validate` register themselves as they are built.
+Definitions are canonical URLs; ``{base}`` stands for this server's FHIR base (our own
+definitions, served from ``capability/operation_definitions.py``).
 """
 
 from __future__ import annotations
@@ -21,4 +21,11 @@ class OperationRegistration:
     resource_type: str | None
 
 
-OPERATIONS: tuple[OperationRegistration, ...] = ()
+OPERATIONS: tuple[OperationRegistration, ...] = (
+    OperationRegistration("submit", "http://hl7.org/fhir/OperationDefinition/Claim-submit",
+                          "Claim"),
+    OperationRegistration(
+        "submit", "http://hl7.org/fhir/OperationDefinition/CoverageEligibilityRequest-submit",
+        "CoverageEligibilityRequest"),
+    OperationRegistration("status", "{base}/OperationDefinition/Claim-status", "Claim"),
+)

@@ -9,7 +9,7 @@ request id, no stack trace in the body and none of the request's data in the log
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -18,6 +18,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from capability.resource_types import RESOURCE_TYPES
+from server.admin.routes import install_admin_routes
+from server.connectors.port import ClaimConnector
 from server.errors import (
     FacadeError,
     InvalidRequestError,
@@ -31,13 +33,15 @@ from server.fhir.media import FHIR_JSON
 from server.fhir.outcomes import error_outcome
 from server.fhir.router import install_fhir_routes
 from server.fhir.validation import prepare
+from server.jobs.pipeline import Pipeline
 from server.middleware import BodyLimitMiddleware, RequestIdMiddleware, current_request_id
+from server.operations.routes import install_operation_routes
 from server.security.audit import AuditMiddleware, AuditTrail
 from server.security.authorization import AuthServer, install_oauth_routes
 from server.security.launch_relay import install_launch_routes
 from server.settings import Settings
 from server.storage.factory import repository_from_settings
-from server.storage.port import Repository
+from server.storage.outbox import OutboxRepository
 from server.storage.sqlite_auth import SqliteAuthStore
 
 __all__ = ["create_app", "error_response"]
@@ -76,10 +80,27 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(InvalidRequestError(str(exc.detail)))
 
 
-def create_app(settings: Settings | None = None, repo: Repository | None = None) -> FastAPI:
-    """The facade as an ASGI app. ``repo`` overrides the adapter chosen from the settings."""
+def _connectors(settings: Settings) -> dict[str, ClaimConnector]:
+    """The clearinghouse connections of the settings (none configured: none built)."""
+    if not settings.connectors:
+        return {}
+    from server.connectors.registry import connectors_from_settings
+
+    return connectors_from_settings(settings)
+
+
+def create_app(
+    settings: Settings | None = None,
+    repo: OutboxRepository | None = None,
+    connectors: Mapping[str, ClaimConnector] | None = None,
+) -> FastAPI:
+    """The facade as an ASGI app. ``repo`` overrides the adapter chosen from the settings,
+    ``connectors`` the clearinghouse connections built from them."""
     settings = settings or Settings()
     repository = repo or repository_from_settings(settings)
+    pipeline = Pipeline(
+        repository, settings, _connectors(settings) if connectors is None else connectors
+    )
     auth = (
         AuthServer(settings, SqliteAuthStore(settings.sqlite_path()))
         if settings.auth.enabled
@@ -100,9 +121,11 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
             await auth.open()
         if trail is not None:
             await trail.start()
+        await pipeline.start()
         try:
             yield
         finally:
+            await pipeline.stop()
             if trail is not None:
                 await trail.stop()
             if auth is not None:
@@ -121,8 +144,11 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
     app.state.fhir = FhirContext(repo=repository, settings=settings)
     app.state.auth = auth
     app.state.audit = trail
+    app.state.pipeline = pipeline
     _install_error_handlers(app)
+    install_operation_routes(app)
     install_fhir_routes(app)
+    install_admin_routes(app)
     install_oauth_routes(app)
     install_launch_routes(app)
 

@@ -55,6 +55,38 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """``facade worker``: the job worker alone (any number may run beside ``facade serve``)."""
+    import asyncio
+    import signal
+
+    from server.app import _connectors
+    from server.jobs.pipeline import Pipeline
+    from server.settings import Settings
+    from server.storage.factory import repository_from_settings
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+    async def run() -> None:
+        repo = repository_from_settings(settings)
+        await repo.open()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Pipeline(repo, settings, _connectors(settings)).run_worker(stop)
+        finally:
+            await repo.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facade", description="FHIR financial facade server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=_serve)
+    worker = commands.add_parser("worker", help="run the job worker (claim pipeline) alone")
+    worker.set_defaults(func=_worker)
     add_x12_commands(commands)
     add_fhir_commands(commands)
     add_clients_commands(commands)

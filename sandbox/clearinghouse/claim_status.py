@@ -175,9 +175,10 @@ def _obj(source: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def inquiry_from_json(body: Mapping[str, Any], submitter_id: str) -> StatusInquiry:
-    providers = body.get("providers")
-    provider = providers[0] if isinstance(providers, list) and providers \
-        and isinstance(providers[0], Mapping) else {}
+    # providers[] lists the information receiver and the billing/service provider; the
+    # provider asked about is the one with an NPI (2100C NM1*1P ... XX).
+    providers = [p for p in body.get("providers") or [] if isinstance(p, Mapping)]
+    provider = next((p for p in providers if p.get("npi")), providers[0] if providers else {})
     subscriber, encounter = _obj(body, "subscriber"), _obj(body, "encounter")
     dependent = _obj(body, "dependent")
     pcn = _text(encounter, "patientAccountNumber")

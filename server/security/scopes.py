@@ -45,6 +45,8 @@ CONTEXT_SCOPES = frozenset(
         "launch/encounter",
         "offline_access",
         "online_access",
+        # This server's own: the administration API under /admin/ (DESIGN.md).
+        "system/facade.admin",
     }
 )
 
