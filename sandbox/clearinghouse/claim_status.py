@@ -22,6 +22,8 @@ from typing import Any
 
 from mappers.x12.tree import Loop, Segment, TransactionSet
 from sandbox.clearinghouse.claims_in import decimal_or_none
+from sandbox.clearinghouse.json_fields import json_object as _obj
+from sandbox.clearinghouse.json_fields import json_text as _text
 from sandbox.clearinghouse.ledger import ClaimOutcome, Ledger, OutcomeLine
 
 __all__ = ["MAGIC_PAYERS", "StatusAnswer", "StatusInquiry", "decide", "inquiries_from_276",
@@ -163,15 +165,8 @@ def inquiries_from_276(ts: TransactionSet) -> list[StatusInquiry]:
 # -- reading a CHC claim status v2 body -------------------------------------------------------
 
 
-def _text(source: Mapping[str, Any], key: str) -> str:
-    value = source.get(key)
-    return value.translate(str.maketrans("", "", "*~:^")).strip() if isinstance(value, str) \
-        else ""
 
 
-def _obj(source: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = source.get(key)
-    return value if isinstance(value, Mapping) else {}
 
 
 def inquiry_from_json(body: Mapping[str, Any], submitter_id: str) -> StatusInquiry:

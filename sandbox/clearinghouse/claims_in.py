@@ -20,6 +20,8 @@ from typing import Any
 
 from mappers.x12.delimiters import DEFAULT
 from mappers.x12.tree import Loop, Segment, TransactionSet
+from sandbox.clearinghouse.json_fields import json_object as _obj
+from sandbox.clearinghouse.json_fields import json_text as _text
 from sandbox.clearinghouse.model import ReceivedClaim, ReceivedLine
 
 __all__ = ["JsonClaimError", "claim_from_json", "claims_from_837", "decimal_or_none"]
@@ -205,20 +207,10 @@ _REQUIRED = ("controlNumber", "submitter", "receiver", "subscriber", "billing",
              "claimInformation")
 
 
-_NOT_IN_X12 = str.maketrans("", "", "*~:^\r\n")
 
 
-def _text(source: Mapping[str, Any], key: str) -> str:
-    """A text field, without the characters the X12 answers use as delimiters."""
-    value = source.get(key)
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        return ""
-    return str(value).translate(_NOT_IN_X12).strip()
 
 
-def _obj(source: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = source.get(key)
-    return value if isinstance(value, Mapping) else {}
 
 
 def _json_line(n: int, item: object, errors: list[JsonClaimError]) -> ReceivedLine | None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mappers.x12.tree import Loop, Segment, TransactionSet
+from sandbox.clearinghouse.json_fields import json_object as _obj
+from sandbox.clearinghouse.json_fields import json_text as _text
 
 __all__ = [
     "ACTIVE_BENEFITS",
@@ -196,15 +198,8 @@ def inquiries_from_270(ts: TransactionSet) -> list[Inquiry]:
 # -- reading a CHC eligibility v3 body --------------------------------------------------------
 
 
-def _text(source: Mapping[str, Any], key: str) -> str:
-    value = source.get(key)
-    return value.translate(str.maketrans("", "", "*~:^")).strip() if isinstance(value, str) \
-        else ""
 
 
-def _obj(source: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = source.get(key)
-    return value if isinstance(value, Mapping) else {}
 
 
 def inquiry_from_json(body: Mapping[str, Any]) -> Inquiry:
