@@ -187,7 +187,15 @@ class Inbox:
 
     @staticmethod
     def _archive(folders: UserFolders, work: Path, name: str, failed: bool) -> None:
-        target = folders.archive / (f"{name}.failed" if failed else name)
-        if target.exists():
-            target = target.with_name(f"{target.name}.{uuid.uuid4().hex[:8]}")
-        os.replace(work, target)
+        base = folders.archive / (f"{name}.failed" if failed else name)
+        target = base
+        while True:
+            # A hard link fails when the name is taken, also by an upload of the same name
+            # archived at the same moment: never overwrite one with the other.
+            try:
+                os.link(work, target)
+            except FileExistsError:
+                target = base.with_name(f"{base.name}.{uuid.uuid4().hex[:8]}")
+                continue
+            os.unlink(work)
+            return
