@@ -95,9 +95,9 @@ def _to_fhir(args: argparse.Namespace) -> int:
 
 def _to_x12(args: argparse.Namespace) -> int:
     """A FHIR Bundle (or resource) as the X12 transaction asked for."""
-    from mappers.fhir_x12.interchange import TradingPartners
     from mappers.fhir_x12.translations import outbound
     from mappers.x12.writer import CountingControlNumbers
+    from server.connectors.trading_partners import partners_of
     from server.errors import FacadeError, MalformedJsonError
     from server.fhir.json_codec import dumps_pretty, loads
     from server.fhir.outcomes import error_outcome
@@ -108,12 +108,7 @@ def _to_x12(args: argparse.Namespace) -> int:
         print(f"{path}: no such file", file=sys.stderr)
         return 2
     x12 = Settings().x12
-    partners = TradingPartners(
-        sender_id=x12.sender_id, sender_name=x12.sender_name, receiver_id=x12.receiver_id,
-        receiver_name=x12.receiver_name, contact_name=x12.contact_name,
-        contact_phone=x12.contact_phone, sender_qualifier=x12.sender_qualifier,
-        receiver_qualifier=x12.receiver_qualifier, usage=x12.usage,
-    )
+    partners = partners_of(x12)
     # Control numbers must not repeat between files sent to a partner: without a durable
     # counter (the server keeps one), start from the clock unless told where to start.
     start = args.control_number or int(time.time()) % 900_000_000 + 1

@@ -78,8 +78,10 @@ class X12Settings(BaseModel):
     """ISA15: T test, P production."""
 
 
-class ConnectorSettings(BaseModel):
-    """One clearinghouse connection (``FACADE_CONNECTORS__<NAME>__...``; CLEARINGHOUSES.md).
+class ConnectorSettings(X12Settings):
+    """One clearinghouse connection (``FACADE_CONNECTORS__<NAME>__...``; CLEARINGHOUSES.md):
+    the X12 envelope of what goes through it (the ``X12Settings`` fields, section 5), and how to
+    reach the vendor.
 
     ``kind``: ``sftp`` (X12 batch files), ``chc`` (Optum/Change Healthcare Medical Network JSON,
     OAuth2 client credentials) or ``stedi`` (the same JSON under Stedi's paths, API-key auth).
@@ -108,17 +110,6 @@ class ConnectorSettings(BaseModel):
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
     api_key: SecretStr = SecretStr("")
-    # X12 envelope of what we send through this connection (section 5).
-    sender_id: str = Field(default="FACADE", min_length=1, max_length=15)
-    sender_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
-    sender_name: str = "FHIR FINANCIAL FACADE"
-    receiver_id: str = Field(default="CLEARINGHOUSE", min_length=1, max_length=15)
-    receiver_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
-    receiver_name: str = "CLEARINGHOUSE"
-    contact_name: str = "BILLING OFFICE"
-    contact_phone: str = Field(default="5555550100", pattern=r"^\d{10,15}$")
-    usage: str = Field(default="T", pattern="^[TP]$")
-    """ISA15 / ``usageIndicator``: T test, P production."""
     # Behaviour towards the vendor.
     rate_per_second: float = Field(default=50.0, gt=0)
     burst: int = Field(default=20, ge=1)

@@ -5,13 +5,14 @@ contact, 1000B receiver name, ISA15 / ``usageIndicator`` T or P)."""
 from __future__ import annotations
 
 from mappers.fhir_x12.interchange import TradingPartners
-from server.settings import ConnectorSettings
+from server.settings import X12Settings
 
 __all__ = ["partners_of"]
 
 
-def partners_of(settings: ConnectorSettings) -> TradingPartners:
-    """The submitter and receiver of what we send through this connection."""
+def partners_of(settings: X12Settings) -> TradingPartners:
+    """The submitter and receiver of what we send: a connection's envelope, or the
+    ``FACADE_X12__*`` defaults (``facade fhir to-x12``)."""
     return TradingPartners(
         sender_id=settings.sender_id, sender_name=settings.sender_name,
         receiver_id=settings.receiver_id, receiver_name=settings.receiver_name,

@@ -15,7 +15,7 @@ from typing import Any
 from server.errors import PipelineStateError, ResourceNotFoundError
 from server.jobs import records
 from server.jobs.remittance import attach_to_claim
-from server.storage.outbox import OutboxRepository, Record
+from server.storage.outbox import OutboxRepository, OutboxUnitOfWork, Record
 
 __all__ = ["dismiss_exception", "exception_view", "resolve_exception"]
 
@@ -26,8 +26,8 @@ def exception_view(record: Record) -> dict[str, Any]:
     return {**data, "state": record.state}
 
 
-async def _open(uow: Any, exception_id: str) -> Record:
-    record: Record | None = await uow.get_record(records.EXCEPTION, exception_id)
+async def _open(uow: OutboxUnitOfWork, exception_id: str) -> Record:
+    record = await uow.get_record(records.EXCEPTION, exception_id)
     if record is None:
         raise ResourceNotFoundError(f"No remittance exception {exception_id}")
     if record.state != "open":

@@ -98,6 +98,7 @@ def _ta1_segments(text: str) -> list[list[str]]:
 
 
 async def _ta1(uow: OutboxUnitOfWork, ta1: list[str]) -> None:
+    # Batches are keyed by ISA13 without its zero padding (TA101 is the padded ISA13).
     control = ta1[1].lstrip("0") if len(ta1) > 1 else ""
     found = await uow.find_records(records.BATCH, ref=control, limit=2)
     if not found:

@@ -120,7 +120,7 @@ class Submission:
                 "sets": {k: list(v) for k, v in prepared.sets.items()},
                 "claims": {c.ref: c.key for c in claims},
                 "created_us": _now_us(),
-            }, ref=prepared.control_number or None, state="prepared")
+            }, ref=prepared.control_number.lstrip("0") or None, state="prepared")
             for gs06 in {g for g, _ in prepared.sets.values()}:
                 await uow.put_record(records.GROUP, gs06, {"batch": prepared.reference})
             for claim in claims:

@@ -4,6 +4,7 @@ manual step; the sandbox's own ledger is the independent count of what it receiv
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -79,3 +80,25 @@ async def test_submitting_the_same_claim_again_sends_nothing_new(
     assert third["id"] == first["id"] and third["outcome"] == "complete"
     assert clearinghouse.ledger.claim_counts()["FACADE|IDEM-0001"] == 1
     assert len(await _search(client, "/fhir/Claim?identifier=IDEM-0001")) == 1
+
+
+async def test_an_interchange_the_clearinghouse_refuses_rejects_its_claims(
+    client: httpx.AsyncClient, clearinghouse: ClearinghouseSandbox, app: Any
+) -> None:
+    # The sandbox account is for test data (ISA15 T); a production interchange is refused
+    # as a whole with a TA1 (TA104 R, TA105 020) and none of its claims is counted.
+    connector = app.state.pipeline.connectors["sandbox"]
+    connector.partners = replace(connector.partners, usage="P")
+    queued = await _submit(client, claim_bundle("TA1-0001"))
+
+    async def answered() -> Resource | None:
+        current: Resource = (await client.get(f"/fhir/ClaimResponse/{queued['id']}")).json()
+        return current if current["outcome"] != "queued" else None
+
+    rejected = await eventually(answered, what="the TA1 rejection")
+    assert rejected["outcome"] == "error"
+    assert "TA1" in rejected["disposition"]
+    assert any("020" in n["text"] for n in rejected["processNote"])
+    assert "FACADE|TA1-0001" not in clearinghouse.ledger.claim_counts()
+    state = (await client.get("/admin/pipeline")).json()
+    assert state["claims"]["rejected"] == 1

@@ -52,14 +52,16 @@ async def test_eligibility_is_answered_and_stored(client: httpx.AsyncClient) -> 
     assert inactive.json()["insurance"][0]["inforce"] is False
 
 
-async def test_an_unknown_member_is_a_clear_error(client: httpx.AsyncClient) -> None:
+async def test_an_unknown_member_is_an_answered_error(client: httpx.AsyncClient) -> None:
     r = await client.post("/fhir/CoverageEligibilityRequest/$submit", headers=FHIR,
                           json=eligibility_bundle("NOBODY42", "000045"))
-    assert r.status_code in (200, 422), r.text
-    if r.status_code == 422:
-        assert r.json()["resourceType"] == "OperationOutcome"
-    else:
-        assert r.json().get("error") or r.json()["outcome"] == "error"
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    CoverageEligibilityResponse(answer, strict=True)
+    assert answer["outcome"] == "error"
+    (error,) = answer["error"]
+    assert error["code"]["coding"][0]["code"] == "75"  # AAA03 75: subscriber not found
+    assert "canned users" in error["code"]["text"]
 
 
 async def test_eligibility_waits_no_longer_than_its_timeout(

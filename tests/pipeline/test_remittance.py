@@ -41,7 +41,7 @@ async def _paid_claim(client: httpx.AsyncClient, pcn: str) -> str:
 
 def _fetched_835(clearinghouse: ClearinghouseSandbox) -> str:
     (path,) = [p for p in (clearinghouse.folders().home / "fetched").iterdir()
-               if "835" in p.name]
+               if p.name.endswith("_835.x12")]
     return path.read_text()
 
 
